@@ -1,0 +1,14 @@
+export { Agent, createAgent } from './agent.js';
+export type { AgentStats, CloseOptions, CreateAgentOptions } from './agent.js';
+export { configureAgent, getAgent } from './default-agent.js';
+export type { ConfigureAgentOptions } from './default-agent.js';
+export { DEFAULT_DATA_DIR, resolveConfig } from './config.js';
+export type { AgentConfig, AgentOptions } from './config.js';
+export { ConfigError, HttpStatusError, TpsError, isTpsError } from './errors.js';
+export type { TpsErrorCode } from './errors.js';
+export { measureTps, track } from './meter/index.js';
+export type { MeasureOptions, MeasureTps, MeterHost } from './meter/index.js';
+export type { SenderState, SenderStats } from './delivery/index.js';
+export type { Logger } from './logger.js';
+export type { Clock } from './clock.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,137 @@
+import type { Clock } from '../clock.js';
+import type { RecordDraft } from '../protocol/types.js';
+import { Bucket } from './bucket.js';
+import { addSlotDuration, durationSlot } from './duration-sketch.js';
+
+/**
+ * What a series needs from the meter that owns it. The meter implements it; tests may pass their
+ * own.
+ */
+export interface SeriesOwner {
+  /** When false, {@link Series.record} does nothing. */
+  readonly isEnabled: boolean;
+  /** The clock that turns a call's monotonic end into its wall-clock second. */
+  readonly clock: Clock;
+  /** Distinct error kinds per bucket; further kinds count under `"other"`. */
+  readonly maxErrorKinds: number;
+  /** Called on a series' first call since the last drain, so drains visit only busy series. */
+  markDirty(series: Series): void;
+}
+
+/**
+ * The calls of one gateway, endpoint and tag set, bucketed by wall-clock second. Get one from
+ * `Meter.series()`; a wrapper resolves it once and then calls {@link record} per call.
+ */
+export class Series {
+  /** The gateway, as given to `Meter.series()`. */
+  readonly gateway: string;
+  /** The endpoint, as given to `Meter.series()`. */
+  readonly endpoint: string;
+  /** The tags, with keys in sorted order; frozen. */
+  readonly tags: Readonly<Record<string, string>>;
+  private readonly owner: SeriesOwner;
+  // The second calls are landing in now; undefined after a drain until the next call.
+  private open: Bucket | undefined;
+  // Seconds that ended since the last drain, oldest first.
+  private closed: Bucket[] = [];
+  private isDirty = false;
+
+  /**
+   * Monotonic start and end of the call that {@link commit} records next. Fields rather than
+   * arguments: where V8 does not inline a call, each double argument is boxed, one allocation
+   * per call, while a double field of a long-lived object is written in place. Callers store
+   * them right before `commit`, with no other code in between.
+   *
+   * @internal
+   */
+  callStartMs = NaN;
+  /** See {@link callStartMs}. @internal */
+  callEndMs = NaN;
+
+  /**
+   * @param owner - The meter the series belongs to.
+   * @param gateway - The gateway name.
+   * @param endpoint - The endpoint name.
+   * @param tags - Tags with keys already sorted; the series keeps this object, frozen.
+   */
+  constructor(
+    owner: SeriesOwner,
+    gateway: string,
+    endpoint: string,
+    tags: Readonly<Record<string, string>>,
+  ) {
+    this.owner = owner;
+    this.gateway = gateway;
+    this.endpoint = endpoint;
+    this.tags = Object.freeze(tags);
+  }
+
+  /**
+   * Records one completed call. Does nothing while the owning meter is disabled.
+   *
+   * @param startMs - The clock's monotonic milliseconds when the call started.
+   * @param endMs - The clock's monotonic milliseconds when the call ended; its wall-clock second
+   *   is the bucket the call lands in.
+   * @param failed - Whether the call threw or rejected.
+   * @param error - What the call threw or rejected with, counted by kind in `error_kinds`. Leave
+   *   the argument out to count the failure in `errors` only.
+   */
+  record(startMs: number, endMs: number, failed: boolean, error?: unknown): void {
+    this.callStartMs = startMs;
+    this.callEndMs = endMs;
+    // arguments.length tells "no kind wanted" from a call that threw undefined.
+    this.commit(failed, failed && arguments.length > 3, error);
+  }
+
+  /**
+   * Records the call in {@link callStartMs} and {@link callEndMs}: {@link record} for wrappers,
+   * with the choice of counting a failure by kind made by the caller.
+   *
+   * @internal
+   */
+  commit(failed: boolean, countKind: boolean, error: unknown): void {
+    const owner = this.owner;
+    if (!owner.isEnabled) return;
+
+    const endMs = this.callEndMs;
+    const wallMs = owner.clock.wallMsAt(endMs);
+    let bucket = this.open;
+    if (bucket === undefined || !bucket.covers(wallMs)) bucket = this.rotate(wallMs);
+
+    durationSlot[0] = endMs - this.callStartMs;
+    addSlotDuration(bucket.sketch);
+    if (failed) {
+      bucket.errors++;
+      if (countKind) bucket.addKind(error, owner.maxErrorKinds);
+    }
+  }
+
+  /**
+   * Hands over every bucket with calls since the last drain, the open second included, and
+   * forgets them. A later call in the same second starts a new bucket: records are additive.
+   *
+   * @param out - The list to push the records onto.
+   */
+  drainInto(out: RecordDraft[]): void {
+    const { gateway, endpoint, tags } = this;
+    for (const bucket of this.closed) out.push(bucket.toDraft(gateway, endpoint, tags));
+    if (this.open !== undefined) out.push(this.open.toDraft(gateway, endpoint, tags));
+
+    this.closed = [];
+    this.open = undefined;
+    this.isDirty = false;
+  }
+
+  // Off the per-call path: runs once per series per second, and on the first call after a drain.
+  private rotate(wallMs: number): Bucket {
+    if (this.open !== undefined) this.closed.push(this.open);
+    const bucket = new Bucket(wallMs);
+    this.open = bucket;
+    if (!this.isDirty) {
+      this.isDirty = true;
+      this.owner.markDirty(this);
+    }
+
+    return bucket;
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { measureTps, track, type MeasureOptions } from '../../src/meter/index.js';
+
+/** Asserts that `options` are refused at wrap time with a ConfigError naming `field`. */
+function assertRefused(options: unknown, field: string, received: RegExp): void {
+  assert.throws(
+    () => measureTps(options as MeasureOptions),
+    (error: unknown) => {
+      const {
+        code,
+        field: named,
+        message,
+      } = error as { code: string; field: string; message: string };
+      assert.equal(code, 'ERR_TPS_CONFIG');
+      assert.equal(named, field);
+      assert.match(message, new RegExp(`^${field.replace('.', '\\.')} must be`));
+      assert.match(message, received);
+      return true;
+    },
+  );
+}
+
+describe('measuring options', () => {
+  it('refuses a missing, empty or non-string gateway', () => {
+    assertRefused({}, 'gateway', /received undefined/);
+    assertRefused({ gateway: '' }, 'gateway', /non-empty string; received ""/);
+    assertRefused({ gateway: 42 }, 'gateway', /received 42/);
+  });
+
+  it('refuses an endpoint that is not a non-empty string', () => {
+    assertRefused({ gateway: 'g', endpoint: '' }, 'endpoint', /received ""/);
+    assertRefused({ gateway: 'g', endpoint: null }, 'endpoint', /received null/);
+  });
+
+  it('refuses tags that are not a plain object of strings, numbers and booleans', () => {
+    assertRefused({ gateway: 'g', tags: ['a'] }, 'tags', /plain object .* received an array/);
+    assertRefused({ gateway: 'g', tags: 'region=eu' }, 'tags', /received "region=eu"/);
+    assertRefused({ gateway: 'g', tags: new Map() }, 'tags', /received an object/);
+    assertRefused({ gateway: 'g', tags: { region: null } }, 'tags.region', /received null/);
+    assertRefused({ gateway: 'g', tags: { nested: { a: 1 } } }, 'tags.nested', /an object/);
+  });
+
+  it('refuses a trackErrors that is not a boolean', () => {
+    assertRefused({ gateway: 'g', trackErrors: 'no' }, 'trackErrors', /boolean; received "no"/);
+  });
+
+  it('refuses an agent that is not an object', () => {
+    assertRefused({ gateway: 'g', agent: 'agent-1' }, 'agent', /received "agent-1"/);
+  });
+
+  it('refuses options that are not an object', () => {
+    assertRefused(undefined, 'options', /received undefined/);
+  });
+
+  it('cuts a long received value short in the message', () => {
+    assertRefused({ gateway: 'g', endpoint: 7, trackErrors: 'x'.repeat(100) }, 'endpoint', /7/);
+    assert.throws(() => measureTps({ gateway: 'g', trackErrors: 'x'.repeat(100) as never }), {
+      message: /received "x{40}…"$/,
+    });
+  });
+
+  it('accepts tags with null prototype and no tags at all', () => {
+    const tags = Object.assign(Object.create(null) as Record<string, string>, { a: 'b' });
+
+    assert.doesNotThrow(() => measureTps({ gateway: 'g', tags }));
+    assert.doesNotThrow(() => measureTps({ gateway: 'g', tags: {} }));
+  });
+
+  it('refuses wrapping something that is not a function', () => {
+    const wrap = measureTps({ gateway: 'g' }) as unknown as (value: unknown) => unknown;
+
+    assert.throws(() => wrap(42), { code: 'ERR_TPS_CONFIG', field: 'fn', message: /received 42/ });
+  });
+
+  it('checks the options of track before running anything', () => {
+    let ran = false;
+    const run = (): void => {
+      ran = true;
+    };
+
+    assert.throws(() => track('', run), { field: 'gateway' });
+    assert.throws(() => track('g', run, { tags: { a: undefined as never } }), { field: 'tags.a' });
+    assert.throws(() => track('g', 'not a function' as never), { field: 'fn' });
+    assert.equal(ran, false);
+  });
+});

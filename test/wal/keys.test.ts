@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RECORD_RANGE, deletedKey, isSeq, recordKey, seqOfKey } from '../../src/wal/keys.js';
+
+describe('record keys', () => {
+  it('encode the seq as 16 hex digits after r!', () => {
+    assert.equal(recordKey(1), 'r!0000000000000001');
+    assert.equal(recordKey(255), 'r!00000000000000ff');
+    assert.equal(recordKey(Number.MAX_SAFE_INTEGER), 'r!001fffffffffffff');
+  });
+
+  it('sort in numeric order', () => {
+    const seqs = [1, 9, 10, 15, 16, 255, 256, 4096, 1e9, 2 ** 40, Number.MAX_SAFE_INTEGER];
+    const keys = seqs.map(recordKey);
+
+    assert.deepEqual([...keys].sort(), keys);
+  });
+
+  it('give the seq back', () => {
+    for (const seq of [1, 42, 65_536, Number.MAX_SAFE_INTEGER]) {
+      assert.equal(seqOfKey(recordKey(seq)), seq);
+    }
+  });
+
+  it('fall inside the record range, and meta keys outside it', () => {
+    for (const key of [recordKey(1), recordKey(Number.MAX_SAFE_INTEGER)]) {
+      assert.ok(key >= RECORD_RANGE.gte && key < RECORD_RANGE.lt);
+    }
+    for (const key of ['m!last-seq', deletedKey('sent')]) {
+      assert.ok(key < RECORD_RANGE.gte);
+    }
+  });
+
+  it('refuse a seq that is not a positive safe integer', () => {
+    for (const seq of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 53]) {
+      assert.equal(isSeq(seq), false);
+      assert.throws(() => recordKey(seq), RangeError);
+    }
+  });
+});

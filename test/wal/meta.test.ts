@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ClassicLevel } from 'classic-level';
+import { isTpsError } from '../../src/errors.js';
+import { loadMeta } from '../../src/wal/meta.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+
+let dir: string;
+let db: ClassicLevel<string, string>;
+
+beforeEach(async () => {
+  dir = await makeTempDir('tps-wal-meta-');
+  db = new ClassicLevel<string, string>(join(dir, 'wal'));
+  await db.open();
+});
+
+afterEach(async () => {
+  await db.close();
+  await removeDir(dir);
+});
+
+describe('loadMeta', () => {
+  it('gives a new database a format and an agent id, and reads the same id back', async () => {
+    const first = await loadMeta(db, db.location);
+    const second = await loadMeta(db, db.location);
+
+    assert.equal(await db.get('m!format'), '1');
+    assert.equal(await db.get('m!agent-id'), first.agentId);
+    assert.equal(second.agentId, first.agentId);
+    assert.equal(second.counters.lastSeq, 0);
+  });
+
+  it('reads the counters from their meta keys', async () => {
+    await db.put('m!agent-id', 'agent-1');
+    await db.put('m!last-seq', '12');
+    await db.put('m!deleted!retention', '4');
+
+    const { agentId, counters } = await loadMeta(db, db.location);
+
+    assert.equal(agentId, 'agent-1');
+    assert.equal(counters.lastSeq, 12);
+    assert.deepEqual(counters.deletedCounts(), { sent: 0, retention: 4 });
+  });
+
+  it('wraps a LevelDB failure, naming the location', async () => {
+    await db.close();
+
+    await assert.rejects(loadMeta(db, db.location), (error: unknown) => {
+      assert.ok(isTpsError(error) && error.code === 'ERR_TPS_STORAGE');
+      assert.match(error.message, /cannot read meta keys/);
+      assert.ok(error.message.includes(db.location));
+
+      return true;
+    });
+    await db.open();
+  });
+});
