@@ -32,6 +32,23 @@ export interface AgentOptions {
   heartbeatIntervalSeconds?: number;
   /** Milliseconds one request may take, 100 to 600,000. `TPS_REQUEST_TIMEOUT_MS`. @default 10000 */
   requestTimeoutMs?: number;
+  /**
+   * Bytes of records the log may hold before the oldest are dropped (counted, reason `size`),
+   * at least 1 MiB. `TPS_MAX_LOCAL_BYTES`. @default 268435456 (256 MiB)
+   */
+  maxLocalBytes?: number;
+  /**
+   * Distinct (gateway, endpoint, tags) series measured, 1 to 1,000,000; beyond it calls fold
+   * into one overflow series. `TPS_MAX_SERIES`. @default 10000
+   */
+  maxSeries?: number;
+  /** Batches in flight at once, 1 to 16. `TPS_SENDER_CONCURRENCY`. @default 1 */
+  senderConcurrency?: number;
+  /**
+   * Whether SIGTERM and SIGINT close the agent (flush and ship within `requestTimeoutMs`) before
+   * the process exits. `TPS_HANDLE_SIGNALS`. @default false
+   */
+  handleSignals?: boolean;
 }
 
 /** The resolved configuration of an agent: every field set and checked. */
@@ -105,6 +122,28 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
     max: 600_000,
     fallback: () => 10_000,
   },
+  maxLocalBytes: {
+    variable: 'TPS_MAX_LOCAL_BYTES',
+    kind: 'integer',
+    min: 1024 * 1024,
+    max: Number.MAX_SAFE_INTEGER,
+    fallback: () => 256 * 1024 * 1024,
+  },
+  maxSeries: {
+    variable: 'TPS_MAX_SERIES',
+    kind: 'integer',
+    min: 1,
+    max: 1_000_000,
+    fallback: () => 10_000,
+  },
+  senderConcurrency: {
+    variable: 'TPS_SENDER_CONCURRENCY',
+    kind: 'integer',
+    min: 1,
+    max: 16,
+    fallback: () => 1,
+  },
+  handleSignals: { variable: 'TPS_HANDLE_SIGNALS', kind: 'boolean', fallback: () => false },
 };
 
 const TRUE_WORDS = new Set(['true', '1', 'yes']);

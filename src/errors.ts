@@ -7,6 +7,7 @@
 export type TpsErrorCode =
   | 'ERR_TPS_CONFIG'
   | 'ERR_TPS_AGENT_CLOSED'
+  | 'ERR_TPS_DATADIR_LOCKED'
   | 'ERR_TPS_STORAGE'
   | 'ERR_TPS_HTTP'
   | 'ERR_TPS_PROTOCOL';

@@ -31,6 +31,10 @@ describe('resolveConfig', () => {
       flushIntervalMs: 1000,
       heartbeatIntervalSeconds: 30,
       requestTimeoutMs: 10_000,
+      maxLocalBytes: 256 * 1024 * 1024,
+      maxSeries: 10_000,
+      senderConcurrency: 1,
+      handleSignals: false,
     });
     assert.ok(Object.isFrozen(config));
   });

@@ -79,6 +79,10 @@ export interface BatchAck {
   applied_count: number;
   /** Records already applied by an earlier delivery and not applied again. */
   duplicate_count: number;
+  /** Sequence numbers of our records applied now; absent for per-call batches. */
+  applied_seqs?: number[];
+  /** Sequence numbers of our records applied before; absent for per-call batches. */
+  duplicate_seqs?: number[];
 }
 
 /** Records dropped by the agent, by reason. */
