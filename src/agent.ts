@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config.js';
-import { buildHeartbeat, CollectorClient, Sender, type SenderStats } from './delivery/index.js';
+import { buildHeartbeat, CollectorClient, Sender, initialSenderStats } from './delivery/index.js';
+import { Flusher } from './flusher.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { Meter, type MeterHost } from './meter/index.js';
-import type { DroppedCounts } from './protocol/types.js';
+import { closeOnSignals } from './signals.js';
+import { buildStats, type AgentStats } from './stats.js';
 import { VERSION } from './version.js';
-import { WriteAheadLog } from './wal/index.js';
+import { WriteAheadLog, type DropReason } from './wal/index.js';
+
+export type { AgentStats } from './stats.js';
 
 /** Options of {@link createAgent}: the configuration plus what cannot come from the environment. */
 export interface CreateAgentOptions extends AgentOptions {
@@ -20,28 +24,6 @@ export interface CreateAgentOptions extends AgentOptions {
 export interface CloseOptions {
   /** Milliseconds to flush and ship what is pending before the log is closed. @default 5000 */
   timeoutMs?: number;
-}
-
-/** A snapshot of an agent's counters, from {@link Agent.getStats}. */
-export interface AgentStats {
-  /** The agent's id, kept in its data dir; null until the log is open. */
-  agentId: string | null;
-  serverId: string;
-  /** Records waiting in the log for the collector's acknowledgement. */
-  localMetricsCount: number;
-  /** Records ever appended to this data dir. */
-  totalMetricsStored: number;
-  /** Records ever acknowledged by the collector and deleted. */
-  totalMetricsSent: number;
-  /** Records lost, by reason: `retention` (older than the retention), `storage` (not written). */
-  droppedMetrics: DroppedCounts;
-  /** ISO-8601 time of the last acknowledged batch; null before the first. */
-  lastTransmission: string | null;
-  /** The sender's state; `state` is `stopped` once closed, `idle` before the log opened. */
-  sender: SenderStats;
-  /** Distinct (gateway, endpoint, tags) series measured. */
-  seriesCount: number;
-  isClosed: boolean;
 }
 
 /** What an agent needs besides its configuration. */
@@ -83,13 +65,13 @@ export class Agent implements MeterHost, AsyncDisposable {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly client: CollectorClient;
+  private readonly flusher: Flusher;
   private readonly opening: Promise<WriteAheadLog | undefined>;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly removeSignalHandlers: (() => void) | undefined;
   private log: WriteAheadLog | undefined;
   private sender: Sender | undefined;
   private openError: unknown;
-  private droppedStorage = 0;
-  private flushChain: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
 
   /** @internal Use {@link createAgent}. */
@@ -98,18 +80,40 @@ export class Agent implements MeterHost, AsyncDisposable {
     this.baseLogger = parts.logger ?? defaultLogger();
     this.logger = this.baseLogger.child({ component: 'agent' });
     this.clock = parts.clock ?? systemClock;
-    this.meter = new Meter({ clock: this.clock });
+    this.meter = new Meter({
+      clock: this.clock,
+      maxSeries: config.maxSeries,
+      onOverflow: () =>
+        this.logger.warn(
+          { maxSeries: config.maxSeries, reason: 'overflow' },
+          'more series than maxSeries: further calls fold into the overflow series',
+        ),
+    });
     this.meter.isEnabled = config.enableMetrics;
     this.client = new CollectorClient(config);
     this.opening = this.open(parts.openAfter);
+    this.flusher = new Flusher({
+      meter: this.meter,
+      opening: this.opening,
+      clock: this.clock,
+      logger: this.logger,
+      onAppended: (log) => {
+        if (log.pendingCount >= config.batchSize) this.sender?.requestSend();
+      },
+    });
     process.on('beforeExit', this.onBeforeExit);
+    if (config.handleSignals) {
+      const timeoutMs = config.requestTimeoutMs;
+      this.removeSignalHandlers = closeOnSignals(() => this.close({ timeoutMs }), this.logger);
+    }
   }
 
   /**
    * Resolves once the log is open and the loops run. Nobody has to wait for it: calls are
-   * counted in memory from the start. It rejects with the open error (`ERR_TPS_STORAGE`) for
-   * a caller who wants to fail fast; the agent itself keeps the host running and counts what
-   * it cannot keep under `droppedMetrics.storage`.
+   * counted in memory from the start. It rejects with the open error (`ERR_TPS_STORAGE`, or
+   * `ERR_TPS_DATADIR_LOCKED` when another agent holds the data dir) for a caller who wants to
+   * fail fast; the agent itself keeps the host running and counts what it cannot keep under
+   * `droppedMetrics.storage`.
    */
   async ready(): Promise<void> {
     const log = await this.opening;
@@ -119,42 +123,31 @@ export class Agent implements MeterHost, AsyncDisposable {
   /**
    * Appends what is in memory to the log now, in one synced batch.
    *
-   * @returns How many records were appended; 0 when nothing was pending or the log failed
-   *   (the loss is then counted under `droppedMetrics.storage`). It never rejects.
+   * @returns How many records were appended; 0 when nothing was pending or the log refused
+   *   them (they then wait in memory for the next flush, within a bound). It never rejects.
    */
   flush(): Promise<number> {
-    const run = this.flushChain.then(() => this.appendDrained());
-    this.flushChain = run;
-    return run;
+    return this.flusher.flush();
   }
 
-  /** A snapshot of the agent's counters. */
+  /** A snapshot of the agent's counters; see `docs/guarantees.md` for each one. */
   getStats(): AgentStats {
-    const counts = this.log?.counts();
-
-    return {
-      agentId: this.log?.agentId ?? null,
+    return buildStats({
       serverId: this.config.serverId,
-      localMetricsCount: this.log?.pendingCount ?? 0,
-      totalMetricsStored: this.log?.totalStored ?? 0,
-      totalMetricsSent: counts?.sent ?? 0,
-      droppedMetrics: { retention: counts?.retention ?? 0, storage: this.droppedStorage },
-      lastTransmission: this.sender?.stats().lastTransmission ?? null,
-      sender: this.sender?.stats() ?? {
-        state: this.closing ? 'stopped' : 'idle',
-        lastTransmission: null,
-        failedSends: 0,
-        lastError: null,
-      },
+      log: this.log,
+      sender: this.sender?.stats() ?? initialSenderStats(this.closing ? 'stopped' : 'idle'),
+      storageDropped: this.flusher.droppedRecords,
+      unwritten: this.flusher.unwrittenRecords,
+      overflowedCalls: this.meter.overflowedCalls,
       seriesCount: this.meter.seriesCount,
       isClosed: this.closing !== undefined,
-    };
+    });
   }
 
   /**
    * Stops measuring, flushes, ships what it can before `timeoutMs`, and closes the log. What
    * was not acknowledged by then stays in the log for the next start. A second call warns and
-   * returns the first call's promise.
+   * returns the first call's promise. It never rejects.
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closing) {
@@ -177,14 +170,18 @@ export class Agent implements MeterHost, AsyncDisposable {
       const log = await WriteAheadLog.open(join(this.config.dataDir, 'wal'), {
         logger: this.baseLogger,
         clock: this.clock,
+        maxBytes: this.config.maxLocalBytes,
+        onDropped: this.onDropped,
       });
       this.log = log;
+      if (log.recovery !== undefined) this.warnOnce('TPS_STORE_RECOVERED', log.recovery.error);
       this.sender = new Sender({
         log,
         client: this.client,
         serverId: this.config.serverId,
         batchSize: this.config.batchSize,
         maxRetries: this.config.maxRetries,
+        concurrency: this.config.senderConcurrency,
         logger: this.baseLogger.child({ component: 'sender' }),
       });
       // An agent closed while its log was opening still flushes into it and ships once.
@@ -194,9 +191,20 @@ export class Agent implements MeterHost, AsyncDisposable {
     } catch (error) {
       this.openError = error;
       this.logger.error({ err: error }, 'the write-ahead log did not open; nothing is kept');
+      this.warnOnce((error as { code?: string }).code ?? 'ERR_TPS_STORAGE', String(error));
       return undefined;
     }
   }
+
+  // The default logger is silent, and a store that will not open means every call is lost:
+  // a process warning (printed by node unless the host silences warnings) makes it visible.
+  private warnOnce(code: string, message: string): void {
+    process.emitWarning(`tps-agent: ${message}`, { code });
+  }
+
+  private readonly onDropped = (reason: DropReason, count: number): void => {
+    this.logger.warn({ records: count, reason }, 'records dropped from the local log unsent');
+  };
 
   private startLoops(): void {
     const { flushIntervalMs, transmissionIntervalSeconds, heartbeatIntervalSeconds } = this.config;
@@ -214,48 +222,19 @@ export class Agent implements MeterHost, AsyncDisposable {
     this.timers.push(setInterval(task, intervalMs).unref());
   }
 
-  private async appendDrained(): Promise<number> {
-    this.clock.calibrate();
-    const drafts = this.meter.drain();
-    if (drafts.length === 0) return 0;
-
-    const log = await this.opening;
-    try {
-      if (log === undefined || log.isClosed) throw this.openError ?? new Error('log is closed');
-      await log.append(drafts);
-    } catch (error) {
-      this.droppedStorage += drafts.length;
-      const calls = drafts.reduce((sum, draft) => sum + draft.count, 0);
-      this.logger.error(
-        { err: error, records: drafts.length, calls, reason: 'storage' },
-        'records could not be written to the log and are dropped',
-      );
-      return 0;
-    }
-
-    if (log.pendingCount >= this.config.batchSize) this.sender?.requestSend();
-    return drafts.length;
-  }
-
   private async sweep(): Promise<void> {
     const log = this.log;
     if (log === undefined || log.isClosed) return;
 
-    const cutoffMs = this.clock.wallMs() - this.config.localRetentionMinutes * 60_000;
     try {
-      const dropped = await log.sweep(cutoffMs);
-      if (dropped > 0) {
-        this.logger.warn(
-          { records: dropped, reason: 'retention', cutoff: new Date(cutoffMs).toISOString() },
-          'records older than the local retention were dropped unsent',
-        );
-      }
+      // The log reports what it dropped through onDropped, once a sweep.
+      await log.sweep(this.config.localRetentionMinutes * 60_000);
     } catch (error) {
       this.logger.error({ err: error }, 'the retention sweep failed; it runs again later');
     }
   }
 
-  private async sendHeartbeat(): Promise<void> {
+  private async sendHeartbeat(signal?: AbortSignal): Promise<void> {
     const log = this.log;
     if (log === undefined || log.isClosed) return;
 
@@ -271,13 +250,14 @@ export class Agent implements MeterHost, AsyncDisposable {
           oldestPendingWallMs: await log.oldestPendingTime(),
           totalStored: stats.totalMetricsStored,
           totalSent: stats.totalMetricsSent,
+          duplicatesAcknowledged: stats.duplicatesAcknowledged,
           dropped: stats.droppedMetrics,
           lastTransmission: stats.lastTransmission,
           senderState: stats.sender.state,
         },
         this.clock.wallMs(),
       );
-      await this.client.postHeartbeat(heartbeat);
+      await this.client.postHeartbeat(heartbeat, signal);
     } catch (error) {
       this.logger.debug({ err: error }, 'heartbeat not delivered');
     }
@@ -285,6 +265,7 @@ export class Agent implements MeterHost, AsyncDisposable {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     process.off('beforeExit', this.onBeforeExit);
+    this.removeSignalHandlers?.();
     for (const timer of this.timers) clearInterval(timer);
     const deadline = new AbortController();
     // Ref'd on purpose, unlike every other timer of the agent: a host awaiting close() must see
@@ -295,14 +276,19 @@ export class Agent implements MeterHost, AsyncDisposable {
       this.meter.isEnabled = false;
       const log = await this.opening;
       await this.flush();
+      this.flusher.abandonUnwritten();
       if (log !== undefined && this.sender !== undefined) {
         await this.sender.drainUntil(deadline.signal);
+        // A last heartbeat, so the collector sees what this agent leaves pending.
+        if (!deadline.signal.aborted) await this.sendHeartbeat(deadline.signal);
         await this.sender.stop();
         await log.close();
       }
-      this.client.close();
+    } catch (error) {
+      this.logger.error({ err: error }, 'closing did not finish cleanly');
     } finally {
       clearTimeout(deadlineTimer);
+      this.client.close();
     }
   }
 

@@ -88,14 +88,18 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
     kind: 'seconds',
     min: 0,
     minInclusive: false,
+    max: 3600,
     fallback: () => 10,
   },
   maxRetries: { variable: 'TPS_MAX_RETRIES', kind: 'integer', min: 0, max: 100, fallback: () => 3 },
+  // At most 7 days: the collector remembers applied records for 7 days, and a record must not
+  // outlive that memory, or a late resend could be counted twice.
   localRetentionMinutes: {
     variable: 'TPS_LOCAL_RETENTION_MINUTES',
     kind: 'seconds',
     min: 0,
     minInclusive: false,
+    max: 10_080,
     fallback: () => 60,
   },
   enableMetrics: { variable: 'TPS_ENABLE_METRICS', kind: 'boolean', fallback: () => true },
@@ -113,6 +117,7 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
     kind: 'seconds',
     min: 0,
     minInclusive: false,
+    max: 86_400,
     fallback: () => 30,
   },
   requestTimeoutMs: {
@@ -177,13 +182,13 @@ export function resolveConfig(
   for (const [name, rule] of Object.entries(rules) as [keyof AgentOptions, FieldRule][]) {
     const given = options[name];
     if (given !== undefined) {
-      config[name] = check(`option '${name}'`, name, given, rule);
+      config[name] = check(`option '${name}'`, name, given, rule, false);
       continue;
     }
     const fromEnv = env[rule.variable];
     config[name] =
       fromEnv !== undefined && fromEnv.trim() !== ''
-        ? check(`environment variable ${rule.variable}`, rule.variable, fromEnv, rule)
+        ? check(`environment variable ${rule.variable}`, rule.variable, fromEnv, rule, true)
         : rule.fallback();
   }
   config.dataDir = resolve(config.dataDir as string);
@@ -191,7 +196,13 @@ export function resolveConfig(
   return Object.freeze(config) as AgentConfig;
 }
 
-function check(label: string, field: string, value: unknown, rule: FieldRule): unknown {
+function check(
+  label: string,
+  field: string,
+  value: unknown,
+  rule: FieldRule,
+  isText: boolean,
+): unknown {
   const fail = (accepted: string): never => {
     throw new ConfigError(field, `${label} is ${JSON.stringify(value)}; expected ${accepted}`);
   };
@@ -208,6 +219,8 @@ function check(label: string, field: string, value: unknown, rule: FieldRule): u
       return parseHttpUrl(value) ?? fail('an http:// or https:// URL');
     case 'integer':
     case 'seconds':
+      // In code a number must be a number; only a variable's text is parsed.
+      if (!isText && typeof value !== 'number') return fail(describeRange(rule));
       return checkNumber(value, rule) ?? fail(describeRange(rule));
   }
 }
@@ -233,9 +246,17 @@ function parseHttpUrl(value: unknown): string | undefined {
   }
 }
 
+// Plain decimals only: Number() would also take '0x10', '5e2' and '', none of which an operator
+// writing a variable means as a number.
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function checkNumber(value: unknown, rule: FieldRule): number | undefined {
   const number =
-    typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && DECIMAL.test(value.trim())
+        ? Number(value.trim())
+        : NaN;
   if (!Number.isFinite(number)) return undefined;
   if (rule.kind === 'integer' && !Number.isInteger(number)) return undefined;
   if (rule.min !== undefined) {

@@ -61,6 +61,8 @@ describe('Agent with a real collector', () => {
     for (let i = 0; i < 300; i += 1) await track('bg-gw', async () => i, { agent });
 
     await waitFor(async () => (await collector.tps('bg-gw')).total.count === 300);
+    // The acknowledgement comes before the delete that counts a record as sent.
+    await waitFor(() => agent.getStats().localMetricsCount === 0);
     assert.ok(agent.getStats().totalMetricsSent > 0);
     await agent.close();
   });
@@ -142,6 +144,29 @@ describe('Agent when things go wrong', () => {
     assert.equal(await agent.flush(), 0);
     assert.equal(agent.getStats().droppedMetrics.storage, 1);
     await agent.close();
+  });
+
+  it('refuses a data dir another agent holds, naming it, and keeps the host working', async () => {
+    const dataDir = join(workDir, 'shared');
+    const first = createAgent(dataDir, { collectorUrl: DEAD_COLLECTOR });
+    await first.ready();
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    const second = createAgent(dataDir, { collectorUrl: DEAD_COLLECTOR });
+
+    await assert.rejects(second.ready(), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_TPS_DATADIR_LOCKED');
+      assert.ok(error.message.includes(dataDir), error.message);
+      return true;
+    });
+    assert.match((await warned).message, /tps-agent/);
+    assert.equal(
+      track('g', () => 'host still runs', { agent: second }),
+      'host still runs',
+    );
+    await second.flush();
+    assert.equal(second.getStats().droppedMetrics.storage, 1);
+    await second.close({ timeoutMs: 100 });
+    await first.close({ timeoutMs: 100 });
   });
 
   it('closes once: a second close returns the same promise', async () => {

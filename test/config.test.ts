@@ -137,11 +137,55 @@ describe('resolveConfig', () => {
     assert.equal(configError(() => resolveConfig({ maxRetries: 1.5 }, {})).field, 'maxRetries');
   });
 
+  it('takes plain decimals only from a variable, and numbers only from code', () => {
+    for (const text of ['5e2', '0x10', '1_000', '+5']) {
+      assert.equal(
+        configError(() => resolveConfig({}, { TPS_BATCH_SIZE: text })).field,
+        'TPS_BATCH_SIZE',
+        text,
+      );
+    }
+    assert.equal(resolveConfig({}, { TPS_BATCH_SIZE: ' 50 ' }).batchSize, 50);
+    const stringly = { batchSize: '5' } as unknown as AgentOptions;
+    assert.equal(configError(() => resolveConfig(stringly, {})).field, 'batchSize');
+  });
+
+  it('caps intervals where the collector or the dedupe window sets a limit', () => {
+    assert.equal(
+      configError(() => resolveConfig({ heartbeatIntervalSeconds: 86_401 }, {})).field,
+      'heartbeatIntervalSeconds',
+    );
+    assert.equal(
+      configError(() => resolveConfig({}, { TPS_LOCAL_RETENTION_MINUTES: '10081' })).field,
+      'TPS_LOCAL_RETENTION_MINUTES',
+    );
+    assert.equal(
+      resolveConfig({ localRetentionMinutes: 10_080 }, {}).localRetentionMinutes,
+      10_080,
+    );
+  });
+
   it('rejects an unknown option, listing the known ones', () => {
     const options = { batchsize: 10 } as unknown as AgentOptions;
     const error = configError(() => resolveConfig(options, {}));
 
     assert.equal(error.field, 'batchsize');
     assert.match(error.message, /batchSize/);
+  });
+});
+
+describe('TPS_LOG_LEVEL', () => {
+  it('refuses a level pino does not know, naming the variable', async () => {
+    const { defaultLogger } = await import('../src/logger.js');
+    const before = process.env.TPS_LOG_LEVEL;
+    process.env.TPS_LOG_LEVEL = 'loud';
+    try {
+      const error = configError(() => defaultLogger());
+      assert.equal(error.field, 'TPS_LOG_LEVEL');
+      assert.match(error.message, /"loud"; expected one of .*info/);
+    } finally {
+      if (before === undefined) delete process.env.TPS_LOG_LEVEL;
+      else process.env.TPS_LOG_LEVEL = before;
+    }
   });
 });

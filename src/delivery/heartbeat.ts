@@ -11,6 +11,7 @@ export interface HeartbeatFacts {
   oldestPendingWallMs: number | undefined;
   totalStored: number;
   totalSent: number;
+  duplicatesAcknowledged: number;
   dropped: DroppedCounts;
   lastTransmission: string | null;
   senderState: string;
@@ -34,6 +35,7 @@ export function buildHeartbeat(facts: HeartbeatFacts, nowMs: number): AgentHeart
       oldest === undefined ? null : Math.max(0, Math.round((nowMs - oldest) / 1000)),
     total_stored: facts.totalStored,
     total_sent: facts.totalSent,
+    duplicates_acknowledged: facts.duplicatesAcknowledged,
     dropped: facts.dropped,
     last_transmission: facts.lastTransmission,
     sender_state: facts.senderState,

@@ -17,11 +17,25 @@ export interface MeterOptions {
    * @default 20
    */
   maxErrorKinds?: number;
+  /**
+   * Distinct series kept; calls of any further series fold into the one overflow series
+   * ({@link OVERFLOW_NAME} as gateway and endpoint), so memory stays bounded whatever names the
+   * host makes up. A whole number from 1 to 1,000,000.
+   * @default 10000
+   */
+  maxSeries?: number;
+  /** Called once, when the first series beyond `maxSeries` is asked for. */
+  onOverflow?: () => void;
 }
 
 /** The default of {@link MeterOptions.maxErrorKinds}. */
 export const DEFAULT_MAX_ERROR_KINDS = 20;
 const MAX_MAX_ERROR_KINDS = 1000;
+/** The default of {@link MeterOptions.maxSeries}. */
+export const DEFAULT_MAX_SERIES = 10_000;
+const MAX_MAX_SERIES = 1_000_000;
+/** Gateway and endpoint of the series that calls beyond `maxSeries` fold into. */
+export const OVERFLOW_NAME = '__tps_overflow__';
 
 /**
  * Counts calls per series and wall-clock second, and hands them over as record drafts. All
@@ -55,31 +69,44 @@ export class Meter implements SeriesOwner {
   private readonly tagged = new Map<string, Series>();
   private dirty: Series[] = [];
   private count = 0;
+  private readonly maxSeries: number;
+  private readonly onOverflow: (() => void) | undefined;
+  private overflow: Series | undefined;
+  private overflowed = 0;
 
   /**
    * @param options - See {@link MeterOptions}.
-   * @throws {@link ConfigError} when `maxErrorKinds` is not an integer from 0 to 1000.
+   * @throws {@link ConfigError} when `maxErrorKinds` is not an integer from 0 to 1000, or
+   *   `maxSeries` not one from 1 to 1,000,000.
    */
   constructor(options: MeterOptions = {}) {
-    const maxErrorKinds = options.maxErrorKinds ?? DEFAULT_MAX_ERROR_KINDS;
-    if (
-      !Number.isInteger(maxErrorKinds) ||
-      maxErrorKinds < 0 ||
-      maxErrorKinds > MAX_MAX_ERROR_KINDS
-    ) {
-      throw new ConfigError(
-        'maxErrorKinds',
-        `maxErrorKinds must be an integer from 0 to ${MAX_MAX_ERROR_KINDS}; received ${String(maxErrorKinds)}`,
-      );
-    }
-
+    this.maxErrorKinds = checkWhole(
+      'maxErrorKinds',
+      options.maxErrorKinds ?? DEFAULT_MAX_ERROR_KINDS,
+      0,
+      MAX_MAX_ERROR_KINDS,
+    );
+    this.maxSeries = checkWhole(
+      'maxSeries',
+      options.maxSeries ?? DEFAULT_MAX_SERIES,
+      1,
+      MAX_MAX_SERIES,
+    );
     this.clock = options.clock ?? systemClock;
-    this.maxErrorKinds = maxErrorKinds;
+    this.onOverflow = options.onOverflow;
   }
 
-  /** How many series the meter holds. Series are never forgotten, so this only grows. */
+  /**
+   * How many series the meter holds, the overflow series not included. Series are never
+   * forgotten, so this only grows, up to `maxSeries`.
+   */
   get seriesCount(): number {
     return this.count;
+  }
+
+  /** Calls drained from the overflow series so far: calls whose own series was over the cap. */
+  get overflowedCalls(): number {
+    return this.overflowed;
   }
 
   /**
@@ -98,6 +125,7 @@ export class Meter implements SeriesOwner {
     const key = JSON.stringify([gateway, endpoint, sorted]);
     let series = this.tagged.get(key);
     if (series === undefined) {
+      if (this.count >= this.maxSeries) return this.overflowSeries();
       series = new Series(this, gateway, endpoint, Object.fromEntries(sorted));
       this.tagged.set(key, series);
       this.count++;
@@ -117,7 +145,13 @@ export class Meter implements SeriesOwner {
     const dirty = this.dirty;
     this.dirty = [];
     const out: RecordDraft[] = [];
-    for (const series of dirty) series.drainInto(out);
+    for (const series of dirty) {
+      const from = out.length;
+      series.drainInto(out);
+      if (series === this.overflow) {
+        for (let i = from; i < out.length; i++) this.overflowed += out[i]!.count;
+      }
+    }
 
     return out;
   }
@@ -131,12 +165,22 @@ export class Meter implements SeriesOwner {
 
     let series = byEndpoint.get(endpoint);
     if (series === undefined) {
+      if (this.count >= this.maxSeries) return this.overflowSeries();
       series = new Series(this, gateway, endpoint, {});
       byEndpoint.set(endpoint, series);
       this.count++;
     }
 
     return series;
+  }
+
+  private overflowSeries(): Series {
+    if (this.overflow === undefined) {
+      this.overflow = new Series(this, OVERFLOW_NAME, OVERFLOW_NAME, {});
+      this.onOverflow?.();
+    }
+
+    return this.overflow;
   }
 
   /**
@@ -159,4 +203,15 @@ function sortTags(
   if (entries.length === 0) return undefined;
 
   return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function checkWhole(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      field,
+      `${field} must be an integer from ${min} to ${max}; received ${String(value)}`,
+    );
+  }
+
+  return value;
 }

@@ -1,5 +1,11 @@
 import { ConfigError } from '../errors.js';
+import { MAX_NAME_LENGTH, MAX_TAGS, NAME_PATTERN } from '../protocol/schemas.js';
 import type { MeterHost } from './default-host.js';
+
+// The collector refuses a batch holding a name it cannot store, so such a name is refused
+// here, where the host can still fix it, rather than blocking delivery later.
+const NAME = new RegExp(NAME_PATTERN);
+const KNOWN_OPTIONS = new Set(['gateway', 'endpoint', 'tags', 'trackErrors', 'agent']);
 
 /** Options of {@link measureTps} and {@link track}. */
 export interface MeasureOptions {
@@ -48,6 +54,14 @@ export function resolveMeasureOptions(options: unknown): ResolvedMeasureOptions 
     throw new ConfigError('options', `options must be an object; received ${show(options)}`);
   }
 
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      throw new ConfigError(
+        name,
+        `unknown option '${name}'; the options are: ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
   const { gateway, endpoint, tags, trackErrors, agent } = options as Partial<MeasureOptions>;
   checkName('gateway', gateway);
   if (endpoint !== undefined) checkName('endpoint', endpoint);
@@ -70,9 +84,21 @@ export function resolveMeasureOptions(options: unknown): ResolvedMeasureOptions 
   };
 }
 
-function checkName(field: string, value: unknown): void {
-  if (typeof value !== 'string' || value === '') {
+function checkName(field: string, value: unknown, mayBeEmpty = false): void {
+  if (typeof value !== 'string' || (value === '' && !mayBeEmpty)) {
     throw new ConfigError(field, `${field} must be a non-empty string; received ${show(value)}`);
+  }
+  if (value.length > MAX_NAME_LENGTH) {
+    throw new ConfigError(
+      field,
+      `${field} must be at most ${MAX_NAME_LENGTH} characters; received ${value.length}`,
+    );
+  }
+  if (!NAME.test(value)) {
+    throw new ConfigError(
+      field,
+      `${field} must be free of control characters (such as a newline); received ${show(value)}`,
+    );
   }
 }
 
@@ -84,8 +110,16 @@ function resolveTags(tags: unknown): Record<string, string> | undefined {
     );
   }
 
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS) {
+    throw new ConfigError(
+      'tags',
+      `tags may hold at most ${MAX_TAGS} keys; received ${entries.length}`,
+    );
+  }
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags)) {
+  for (const [key, value] of entries) {
+    checkName('tags key', key);
     const type = typeof value;
     if (type !== 'string' && type !== 'number' && type !== 'boolean') {
       throw new ConfigError(
@@ -94,6 +128,7 @@ function resolveTags(tags: unknown): Record<string, string> | undefined {
       );
     }
     out[key] = String(value);
+    checkName(`tags.${key}`, out[key], true);
   }
 
   return Object.keys(out).length === 0 ? undefined : out;

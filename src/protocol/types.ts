@@ -105,6 +105,8 @@ export interface AgentHeartbeat {
   oldest_pending_age_seconds: number | null;
   total_stored: number;
   total_sent: number;
+  /** Records the collector acknowledged as applied before (resends), since the agent started. */
+  duplicates_acknowledged?: number;
   dropped: DroppedCounts;
   /** ISO-8601 time of the last acknowledged batch; null before the first. */
   last_transmission: string | null;

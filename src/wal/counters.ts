@@ -1,22 +1,64 @@
 import { META, deletedKey } from './keys.js';
 
-/** Why records left the log. More reasons come later; each gets its own meta counter. */
-export type DeleteReason = 'sent' | 'retention';
+/** Why `delete` or `sweep` removed records: acknowledged, too old, or over the size cap. */
+export type DeleteReason = 'sent' | 'retention' | 'size';
 
-/** Every {@link DeleteReason}, in the order `counts()` lists them. */
-export const DELETE_REASONS: readonly DeleteReason[] = ['sent', 'retention'];
+/** Why records were moved to the quarantine: the collector refused them, or unreadable. */
+export type QuarantineReason = 'rejected' | 'corrupt';
+
+/** Why records left the pending range; each reason has its own meta counter. */
+export type DropReason = DeleteReason | QuarantineReason;
+
+/** Every {@link DeleteReason}. */
+export const DELETE_REASONS: readonly DeleteReason[] = ['sent', 'retention', 'size'];
+
+/** Every {@link QuarantineReason}. */
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = ['rejected', 'corrupt'];
+
+/** Every {@link DropReason}, in the order `counts()` lists them. */
+export const DROP_REASONS: readonly DropReason[] = [...DELETE_REASONS, ...QUARANTINE_REASONS];
 
 /** The part of a chained batch the counters write to. */
 export interface MetaWriter {
   put(key: string, value: string): unknown;
 }
 
+/** Every counter of the log, as kept in memory and in meta keys. */
+export interface CounterValues {
+  /** The highest seq ever given, 0 before the first append. */
+  lastSeq: number;
+  /** Records in the pending range now. */
+  pending: number;
+  /** UTF-8 bytes of the pending records' values. */
+  pendingBytes: number;
+  /** Records ever given a seq. */
+  stored: number;
+  /** Entries in the quarantine now. */
+  quarantined: number;
+  /** Records ever dropped, per reason. */
+  dropped: Record<DropReason, number>;
+}
+
+/** How one write batch changes the counters; a field left out stays as it is. */
+export interface CounterChange {
+  /** Seqs given out: raises `lastSeq` and `stored` by this many. */
+  appended?: number;
+  /** Change in records pending (negative when records leave). */
+  pending?: number;
+  /** Change in bytes pending. */
+  pendingBytes?: number;
+  /** Change in quarantine entries. */
+  quarantined?: number;
+  /** Records dropped in this batch, per reason. */
+  dropped?: Partial<Record<DropReason, number>>;
+}
+
+const SCALARS = ['lastSeq', 'pending', 'pendingBytes', 'stored', 'quarantined'] as const;
+
 /** The meta keys {@link LogCounters.fromMeta} expects, in the order of its `values`. */
 export const COUNTER_KEYS: readonly string[] = [
-  META.lastSeq,
-  META.pending,
-  META.stored,
-  ...DELETE_REASONS.map(deletedKey),
+  ...SCALARS.map((name) => META[name]),
+  ...DROP_REASONS.map(deletedKey),
 ];
 
 /**
@@ -25,20 +67,10 @@ export const COUNTER_KEYS: readonly string[] = [
  * durable, so memory never runs ahead of disk and the counters stay exact across kill -9.
  */
 export class LogCounters {
-  private lastSeqValue: number;
-  private pendingValue: number;
-  private storedValue: number;
-  private readonly deleted: Record<DeleteReason, number>;
+  private values: CounterValues;
 
-  private constructor(values: readonly number[]) {
-    const [lastSeq = 0, pending = 0, stored = 0, ...deleted] = values;
-
-    this.lastSeqValue = lastSeq;
-    this.pendingValue = pending;
-    this.storedValue = stored;
-    this.deleted = Object.fromEntries(
-      DELETE_REASONS.map((reason, i) => [reason, deleted[i] ?? 0]),
-    ) as Record<DeleteReason, number>;
+  private constructor(values: CounterValues) {
+    this.values = values;
   }
 
   /**
@@ -47,29 +79,48 @@ export class LogCounters {
    * @throws {RangeError} naming the key when a value is not a non-negative integer.
    */
   static fromMeta(values: readonly (string | undefined)[]): LogCounters {
-    const numbers = COUNTER_KEYS.map((key, i) => parseCounter(key, values[i]));
+    const n = COUNTER_KEYS.map((key, i) => parseCounter(key, values[i]));
+    const [lastSeq = 0, pending = 0, pendingBytes = 0, stored = 0, quarantined = 0] = n;
+    const dropped = Object.fromEntries(
+      DROP_REASONS.map((reason, i) => [reason, n[SCALARS.length + i] ?? 0]),
+    ) as Record<DropReason, number>;
 
-    return new LogCounters(numbers);
+    return new LogCounters({ lastSeq, pending, pendingBytes, stored, quarantined, dropped });
   }
 
   /** The highest seq ever given, 0 before the first append. */
   get lastSeq(): number {
-    return this.lastSeqValue;
+    return this.values.lastSeq;
   }
 
   /** Records in the log now. */
   get pending(): number {
-    return this.pendingValue;
+    return this.values.pending;
+  }
+
+  /** UTF-8 bytes of the values of the records in the log now. */
+  get pendingBytes(): number {
+    return this.values.pendingBytes;
   }
 
   /** Records ever appended. */
   get stored(): number {
-    return this.storedValue;
+    return this.values.stored;
   }
 
-  /** A copy of the records ever deleted, per reason. */
-  deletedCounts(): Readonly<Record<DeleteReason, number>> {
-    return Object.freeze({ ...this.deleted });
+  /** Entries in the quarantine now. */
+  get quarantined(): number {
+    return this.values.quarantined;
+  }
+
+  /** A copy of every counter. */
+  snapshot(): CounterValues {
+    return { ...this.values, dropped: { ...this.values.dropped } };
+  }
+
+  /** A frozen copy of the records ever dropped, per reason. */
+  droppedCounts(): Readonly<Record<DropReason, number>> {
+    return Object.freeze({ ...this.values.dropped });
   }
 
   /**
@@ -77,46 +128,69 @@ export class LogCounters {
    * found above the stored last seq, so that seq is never given again.
    */
   raiseLastSeq(seq: number): void {
-    this.lastSeqValue = Math.max(this.lastSeqValue, seq);
+    this.values.lastSeq = Math.max(this.values.lastSeq, seq);
   }
 
   /**
-   * Puts the counters as they will be after appending `count` records into `batch`.
+   * Puts the counters `change` touches, as they will be after it, into `batch`. Counts of
+   * things present never go below 0: a record a foreign writer put under a record key is not
+   * counted, and removing it must not leave a negative counter that the next open refuses.
    *
    * @returns the change to apply in memory once the batch is written.
    */
-  stageAppend(batch: MetaWriter, count: number): () => void {
-    const lastSeq = this.lastSeqValue + count;
-    const pending = this.pendingValue + count;
-    const stored = this.storedValue + count;
+  stage(batch: MetaWriter, change: CounterChange): () => void {
+    const next = this.snapshot();
+    const appended = change.appended ?? 0;
+    next.lastSeq += appended;
+    next.stored += appended;
+    next.pending = Math.max(0, next.pending + (change.pending ?? 0));
+    next.pendingBytes = Math.max(0, next.pendingBytes + (change.pendingBytes ?? 0));
+    next.quarantined = Math.max(0, next.quarantined + (change.quarantined ?? 0));
+    for (const [reason, count] of Object.entries(change.dropped ?? {})) {
+      next.dropped[reason as DropReason] += count;
+    }
 
-    batch.put(META.lastSeq, String(lastSeq));
-    batch.put(META.pending, String(pending));
-    batch.put(META.stored, String(stored));
+    putValues(batch, next, touchedKeys(change));
 
     return () => {
-      this.lastSeqValue = lastSeq;
-      this.pendingValue = pending;
-      this.storedValue = stored;
+      this.values = next;
     };
   }
 
   /**
-   * Puts the counters as they will be after deleting `count` records for `reason` into `batch`.
+   * Puts every counter, set to `values`, into `batch`: used when a recount at open replaces
+   * what the meta keys said.
    *
    * @returns the change to apply in memory once the batch is written.
    */
-  stageDelete(batch: MetaWriter, count: number, reason: DeleteReason): () => void {
-    const pending = this.pendingValue - count;
-    const deleted = this.deleted[reason] + count;
-
-    batch.put(META.pending, String(pending));
-    batch.put(deletedKey(reason), String(deleted));
+  stageReset(batch: MetaWriter, values: CounterValues): () => void {
+    const next: CounterValues = { ...values, dropped: { ...values.dropped } };
+    putValues(batch, next, new Set(COUNTER_KEYS));
 
     return () => {
-      this.pendingValue = pending;
-      this.deleted[reason] = deleted;
+      this.values = next;
     };
+  }
+}
+
+function touchedKeys(change: CounterChange): Set<string> {
+  const keys = new Set<string>();
+  if (change.appended !== undefined) keys.add(META.lastSeq).add(META.stored);
+  if (change.pending !== undefined) keys.add(META.pending);
+  if (change.pendingBytes !== undefined) keys.add(META.pendingBytes);
+  if (change.quarantined !== undefined) keys.add(META.quarantined);
+  for (const reason of Object.keys(change.dropped ?? {})) keys.add(deletedKey(reason));
+
+  return keys;
+}
+
+function putValues(batch: MetaWriter, values: CounterValues, keys: ReadonlySet<string>): void {
+  for (const name of SCALARS) {
+    if (keys.has(META[name])) batch.put(META[name], String(values[name]));
+  }
+  for (const reason of DROP_REASONS) {
+    const key = deletedKey(reason);
+    if (keys.has(key)) batch.put(key, String(values.dropped[reason]));
   }
 }
 

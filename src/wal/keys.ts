@@ -1,11 +1,14 @@
 /**
- * The key layout of the write-ahead log. Every key is a UTF-8 string; records and meta entries
- * share one LevelDB but live under distinct prefixes, so a range scan over records never sees
- * meta entries and the other way round.
+ * The key layout of the write-ahead log. Every key is a UTF-8 string; meta entries, quarantined
+ * records and pending records share one LevelDB under distinct prefixes (`m!` < `q!` < `r!`), so
+ * a range scan over one kind never sees the others. `docs/wal.md` lists every key.
  */
 
 /** Prefix of record keys: `r!` followed by the sequence number as 16 lowercase hex digits. */
 const RECORD_PREFIX = 'r!';
+
+/** Prefix of quarantine keys: `q!` followed by the record's seq, as in a record key. */
+const QUARANTINE_PREFIX = 'q!';
 
 /**
  * Hex digits in a record key. Sixteen digits hold any 64-bit value, well past
@@ -19,6 +22,9 @@ const SEQ_DIGITS = 16;
  */
 export const RECORD_RANGE = { gte: RECORD_PREFIX, lt: 'r"' } as const;
 
+/** Bounds of the quarantine key range, `[q!, q")`. */
+export const QUARANTINE_RANGE = { gte: QUARANTINE_PREFIX, lt: 'q"' } as const;
+
 /** The meta keys. Their values are decimal strings, except `agentId` (a UUID). */
 export const META = {
   /** Version of this key and value layout, so that a future release can tell old data. */
@@ -29,14 +35,25 @@ export const META = {
   lastSeq: 'm!last-seq',
   /** Records in the log now. */
   pending: 'm!pending',
+  /** UTF-8 bytes of the values of the records in the log now. */
+  pendingBytes: 'm!pending-bytes',
   /** Records ever appended. */
   stored: 'm!stored',
+  /** Entries under the quarantine prefix now. */
+  quarantined: 'm!quarantined',
 } as const;
 
-/** The layout version this code writes and reads. */
-export const FORMAT_VERSION = '1';
+/** The layout version this code writes. */
+export const FORMAT_VERSION = '2';
 
-/** The meta key counting records deleted for `reason`, e.g. `m!deleted!sent`. */
+/**
+ * Layout versions this code reads. Version 1 had no `m!pending-bytes`, `m!quarantined`, `q!`
+ * entries or `stored_at` in record values; opening one recounts the records once and writes
+ * version 2.
+ */
+export const READABLE_FORMATS: readonly string[] = ['1', FORMAT_VERSION];
+
+/** The meta key counting records dropped for `reason`, e.g. `m!deleted!sent`. */
 export function deletedKey(reason: string): string {
   return `m!deleted!${reason}`;
 }
@@ -48,19 +65,33 @@ export function deletedKey(reason: string): string {
  * @throws {RangeError} when `seq` is not a positive safe integer.
  */
 export function recordKey(seq: number): string {
-  if (!isSeq(seq)) {
-    throw new RangeError(`seq must be a positive safe integer, received ${String(seq)}`);
-  }
-
-  return RECORD_PREFIX + seq.toString(16).padStart(SEQ_DIGITS, '0');
+  return RECORD_PREFIX + seqDigits(seq);
 }
 
-/** The seq of a record key made by {@link recordKey}. */
+/**
+ * The key of the quarantine entry of record `seq`.
+ *
+ * @throws {RangeError} when `seq` is not a positive safe integer.
+ */
+export function quarantineKey(seq: number): string {
+  return QUARANTINE_PREFIX + seqDigits(seq);
+}
+
+/** The seq of a record or quarantine key made by {@link recordKey} or {@link quarantineKey}. */
 export function seqOfKey(key: string): number {
+  // Both prefixes are two characters long.
   return Number.parseInt(key.slice(RECORD_PREFIX.length), 16);
 }
 
 /** Tells whether a value can be a sequence number: a positive safe integer. */
 export function isSeq(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
+}
+
+function seqDigits(seq: number): string {
+  if (!isSeq(seq)) {
+    throw new RangeError(`seq must be a positive safe integer, received ${String(seq)}`);
+  }
+
+  return seq.toString(16).padStart(SEQ_DIGITS, '0');
 }

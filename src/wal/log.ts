@@ -1,37 +1,41 @@
-import { systemClock, type Clock } from '../clock.js';
-import { defaultLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { MetricRecord, RecordDraft } from '../protocol/types.js';
-import { DELETE_REASONS, type DeleteReason } from './counters.js';
-import { OperationGate } from './gate.js';
-import { isSeq, recordKey } from './keys.js';
-import { loadMeta } from './meta.js';
-import { openDatabase, storageError } from './storage.js';
+import { countError, draftsError, reasonError, seqsError } from './checks.js';
+import {
+  DELETE_REASONS,
+  QUARANTINE_REASONS,
+  type DeleteReason,
+  type DropReason,
+  type QuarantineReason,
+} from './counters.js';
+import { recordKey } from './keys.js';
+import { LogTime } from './log-time.js';
+import { resolveLogOptions, type WriteAheadLogOptions } from './options.js';
+import type { QuarantinedRecord } from './quarantine.js';
+import { openStore, type LogRecovery } from './recovery.js';
+import { LogReporter } from './reporter.js';
+import { LogOperations } from './operations.js';
 import { RecordStore } from './store.js';
 
-/** Options of {@link WriteAheadLog.open}. */
-export interface WriteAheadLogOptions {
+/** Options of {@link WriteAheadLog.readOldest}. */
+export interface ReadOldestOptions {
   /**
-   * Where the log reports open, close and sweeps; it gets a child bound to
-   * `{ component: 'wal' }`. Nothing is logged per append.
+   * Read only records with a higher seq: the last seq of the batches already in flight, so
+   * that several readers take distinct batches. A non-negative integer.
    *
-   * @default a silent logger, see `defaultLogger()`
+   * @default 0, from the oldest record
    */
-  logger?: Logger;
-  /**
-   * The monotonic clock used to time open and sweeps for the log lines.
-   *
-   * @default systemClock
-   */
-  clock?: Clock;
+  afterSeq?: number;
 }
 
 /**
  * A durable, ordered log of metric records on an embedded LevelDB: the meter appends, the sender
- * reads the oldest and deletes what the collector acknowledged, retention sweeps the rest.
+ * reads the oldest and deletes what the collector acknowledged or quarantines what it refused,
+ * retention sweeps the rest, and a size cap bounds it all.
  *
- * Each record gets a sequence number that only grows, even across restarts. Counters are kept in
- * the same atomic batches as the records, so they are exact after a crash and cost nothing to
- * load. All writes run one at a time, in call order.
+ * Each record gets a sequence number that only grows, even across restarts and repairs. Counters
+ * are kept in the same atomic batches as the records, so they are exact after a crash and cost
+ * nothing to load. All writes run one at a time, in call order. `docs/wal.md` has the details.
  *
  * @example
  * ```ts
@@ -49,107 +53,121 @@ export class WriteAheadLog {
   readonly location: string;
   /** The agent's identity: made at the first open of this data dir, the same ever after. */
   readonly agentId: string;
+  /** What open did to get past a damaged store; undefined when the store was sound. */
+  readonly recovery: LogRecovery | undefined;
 
-  private readonly store: RecordStore;
-  private readonly gate: OperationGate;
+  private readonly ops: LogOperations;
   private readonly logger: Logger;
-  private readonly clock: Clock;
   private closing: Promise<void> | undefined;
 
   private constructor(
-    store: RecordStore,
-    agentId: string,
-    options: Required<WriteAheadLogOptions>,
+    ops: LogOperations,
+    opened: { agentId: string; recovery: LogRecovery | undefined; logger: Logger },
   ) {
-    this.location = store.location;
-    this.agentId = agentId;
-    this.store = store;
-    this.logger = options.logger;
-    this.clock = options.clock;
-    this.gate = new OperationGate(() => storageError(this.location, 'log is closed', null));
+    this.location = ops.store.location;
+    this.agentId = opened.agentId;
+    this.recovery = opened.recovery;
+    this.ops = ops;
+    this.logger = opened.logger;
   }
 
   /**
    * Opens the log at `location`, creating the directory and the database if they are missing.
+   * A damaged store is repaired, or moved aside for a fresh one (see {@link recovery}), so that
+   * damage never keeps the agent from running.
    *
    * @param location the directory LevelDB lives in; one log per directory and per process.
-   * @throws {TpsError} `ERR_TPS_STORAGE` naming the location, with the LevelDB error as `cause`,
-   * for example when another process has the log open.
+   * @throws {TpsError} `ERR_TPS_DATADIR_LOCKED` when another process, or another open log, has
+   * this directory, with LevelDB's error as `cause`.
+   * @throws {TpsError} `ERR_TPS_STORAGE` naming the location, with the underlying error as
+   * `cause`, when the directory cannot be used for a reason other than damage (permissions, a
+   * full disk, a layout from a newer release).
+   * @throws {RangeError | TypeError} when an option is out of range.
    */
   static async open(location: string, options: WriteAheadLogOptions = {}): Promise<WriteAheadLog> {
-    const clock = options.clock ?? systemClock;
-    const logger = (options.logger ?? defaultLogger()).child({ component: 'wal' });
+    const { clock, ...resolved } = resolveLogOptions(options);
+    const logger = resolved.logger.child({ component: 'wal' });
+    const reporter = new LogReporter(location, logger, resolved.onDropped);
     const startedMs = clock.monotonicMs();
-    const db = await openDatabase(location);
+    const { db, meta, recovery } = await openStore(location, { wallMs: () => clock.wallMs() });
+    // Anchored once the store is open, so open time does not count against any record's age.
+    const time = new LogTime(clock);
+    const store = new RecordStore(location, db, meta.counters, {
+      maxBytes: resolved.maxBytes,
+      maxQuarantined: resolved.maxQuarantinedRecords,
+      time,
+      onCorruption: (error) => void reporter.corruption(error),
+    });
+    const { agentId } = meta;
+    const ops = new LogOperations(store, { logger, clock, time, reporter });
+    const log = new WriteAheadLog(ops, { agentId, recovery, logger });
 
-    try {
-      const { agentId, counters } = await loadMeta(db, location);
-      const log = new WriteAheadLog(new RecordStore(location, db, counters), agentId, {
-        logger,
-        clock,
-      });
-      const openMs = Math.round(clock.monotonicMs() - startedMs);
-      logger.info({ location, agentId, pending: counters.pending, openMs }, 'write-ahead log open');
+    reporter.recovery(recovery, agentId);
+    const openMs = Math.round(clock.monotonicMs() - startedMs);
+    const { pending } = meta.counters;
+    logger.info({ location, agentId, pending, openMs }, 'write-ahead log open');
 
-      return log;
-    } catch (error) {
-      // Release LevelDB's lock so that a retry, or another process, can open the data dir.
-      await db.close().catch(() => undefined);
-      throw error;
-    }
+    return log;
   }
 
   /** Records in the log now. Exact: it changes in the same batch as the records. */
   get pendingCount(): number {
-    return this.store.counters.pending;
+    return this.ops.store.counters.pending;
   }
 
-  /** Records ever appended to this data dir. */
+  /** UTF-8 bytes of the values of the records in the log now; kept under `maxBytes`. */
+  get pendingBytes(): number {
+    return this.ops.store.counters.pendingBytes;
+  }
+
+  /** Records ever appended to this data dir, dropped ones included. */
   get totalStored(): number {
-    return this.store.counters.stored;
+    return this.ops.store.counters.stored;
   }
 
   /** Whether {@link close} has been called. */
   get isClosed(): boolean {
-    return this.gate.isClosed;
+    return this.ops.gate.isClosed;
   }
 
-  /** Records ever deleted from this data dir, per reason. */
-  counts(): Readonly<Record<DeleteReason, number>> {
-    return this.store.counters.deletedCounts();
+  /** Records that ever left the log, per reason: `sent`, and the four ways of being dropped. */
+  counts(): Readonly<Record<DropReason, number>> {
+    return this.ops.store.counters.droppedCounts();
   }
 
   /**
    * Gives each draft the next sequence number and stores them all in one atomic, synced batch.
+   * When the log would pass `maxBytes`, the same batch deletes its oldest records for `size`;
+   * an append bigger than the whole cap keeps only its newest drafts that fit.
    *
-   * @returns the records, in the order of `drafts`, once they are durable on disk.
-   * @throws {TypeError} when a draft's `t` is not a finite number.
+   * @returns the records stored, in the order of `drafts`, once they are durable on disk.
+   * @throws {TypeError} when a draft is not shaped like a record; then none is stored.
    * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails; then none of
    * the drafts is stored.
    */
   append(drafts: readonly RecordDraft[]): Promise<MetricRecord[]> {
-    const bad = drafts.findIndex((draft) => !Number.isFinite(draft?.t));
-    if (bad >= 0) {
-      return Promise.reject(new TypeError(`drafts[${bad}].t must be a finite number`));
-    }
+    const invalid = draftsError(drafts);
+    if (invalid !== undefined) return Promise.reject(invalid);
 
-    return this.gate.write(() => this.store.append(drafts));
+    return this.ops.append(drafts);
   }
 
   /**
-   * Reads up to `limit` records, oldest (lowest seq) first.
+   * Reads up to `limit` records, oldest (lowest seq) first. A record whose stored value cannot
+   * be decoded, or is not shaped like a record, is moved to the quarantine for `corrupt` and
+   * skipped; the read goes on past it to fill the limit.
    *
    * @param limit a non-negative integer.
-   * @throws {RangeError} for a bad `limit`.
+   * @throws {RangeError} when `limit` or `afterSeq` is not a non-negative integer.
    * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails.
    */
-  readOldest(limit: number): Promise<MetricRecord[]> {
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      return Promise.reject(new RangeError(`limit must be an integer >= 0, received ${limit}`));
-    }
-    if (limit === 0) return this.gate.read(async () => []);
+  readOldest(limit: number, options: ReadOldestOptions = {}): Promise<MetricRecord[]> {
+    const { afterSeq = 0 } = options;
+    const invalid = countError('limit', limit) ?? countError('afterSeq', afterSeq);
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (limit === 0) return this.ops.gate.read(async () => []);
 
-    return this.gate.read(() => this.store.readOldest(limit));
+    return this.ops.read(limit, afterSeq);
   }
 
   /**
@@ -161,49 +179,68 @@ export class WriteAheadLog {
    * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails.
    */
   delete(seqs: readonly number[], reason: DeleteReason): Promise<number> {
-    if (!DELETE_REASONS.includes(reason)) {
-      const known = DELETE_REASONS.join(', ');
-      return Promise.reject(new RangeError(`reason must be one of ${known}, received ${reason}`));
-    }
-    const bad = seqs.find((seq) => !isSeq(seq));
-    if (bad !== undefined) {
-      return Promise.reject(new RangeError(`seqs must be positive integers, received ${bad}`));
-    }
+    const invalid = reasonError(reason, DELETE_REASONS) ?? seqsError(seqs);
+    if (invalid !== undefined) return Promise.reject(invalid);
 
     const keys = [...new Set(seqs)].map(recordKey);
 
-    return this.gate.write(() => this.store.deletePresent(keys, reason));
+    return this.ops.delete(keys, reason);
   }
 
   /**
-   * Deletes every record whose `t` is before `cutoffWallMs`, for reason `'retention'`. The scan
-   * covers the whole log, since `t` need not follow seq order when the wall clock steps back.
-   * It runs in steps of bounded atomic batches, so appends and deletes go on meanwhile; when the
-   * log is closed, the sweep ends after its current step and resolves with the count so far.
+   * Moves the records with these seqs out of the pending range into the quarantine, with the
+   * reason, `detail` and the time, in one atomic, synced batch with the counters. They count as
+   * dropped for `reason` and are kept for inspection (see {@link readQuarantine}), up to
+   * `maxQuarantinedRecords`. Seqs of records that are gone already are skipped.
    *
-   * @param cutoffWallMs epoch milliseconds; records with `t < cutoffWallMs` go.
-   * @returns how many records the sweep deleted.
-   * @throws {RangeError} when `cutoffWallMs` is not a finite number.
+   * @param detail what was wrong, e.g. the collector's answer; cut to 1,024 characters.
+   * @returns how many records this call moved.
+   * @throws {RangeError} when a seq is not a positive integer or the reason is unknown.
    * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails.
    */
-  async sweep(cutoffWallMs: number): Promise<number> {
-    if (!Number.isFinite(cutoffWallMs)) {
-      throw new RangeError(`cutoffWallMs must be a finite number, received ${cutoffWallMs}`);
+  quarantine(seqs: readonly number[], reason: QuarantineReason, detail: string): Promise<number> {
+    const invalid = reasonError(reason, QUARANTINE_REASONS) ?? seqsError(seqs);
+    if (invalid !== undefined) return Promise.reject(invalid);
+
+    const items = [...new Set(seqs)].map((seq) => ({
+      key: recordKey(seq),
+      detail: String(detail),
+    }));
+
+    return this.ops.quarantine(items, reason);
+  }
+
+  /**
+   * Lists up to `limit` records in the quarantine, lowest seq first.
+   *
+   * @throws {RangeError} when `limit` is not a non-negative integer.
+   * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails.
+   */
+  readQuarantine(limit: number): Promise<QuarantinedRecord[]> {
+    const invalid = countError('limit', limit);
+    if (invalid !== undefined) return Promise.reject(invalid);
+
+    return this.ops.gate.read(() => this.ops.store.readQuarantine(limit));
+  }
+
+  /**
+   * Deletes every record stored more than `maxAgeMs` ago in log time, for reason `retention`;
+   * unreadable records it meets go to the quarantine. Log time follows the monotonic clock, so
+   * stepping the wall clock while the log is open changes nothing here. The sweep runs in steps
+   * of bounded atomic batches, so appends and deletes go on meanwhile; when the log is closed,
+   * it ends after its current step and resolves with the count so far.
+   *
+   * @param maxAgeMs the age past which records go, in milliseconds; a finite number >= 0.
+   * @returns how many records the sweep deleted for `retention`.
+   * @throws {RangeError} when `maxAgeMs` is not a finite number >= 0.
+   * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails.
+   */
+  async sweep(maxAgeMs: number): Promise<number> {
+    if (!Number.isFinite(maxAgeMs) || maxAgeMs < 0) {
+      throw new RangeError(`maxAgeMs must be a finite number >= 0, received ${maxAgeMs}`);
     }
 
-    const startedMs = this.clock.monotonicMs();
-    let deleted = 0;
-    let afterKey: string | undefined;
-    do {
-      const from = afterKey;
-      const step = await this.gate.write(() => this.store.sweepStep(from, cutoffWallMs));
-      deleted += step.deleted;
-      afterKey = step.lastKey;
-      // Checked between steps, not inside one: a step once admitted runs to its end.
-    } while (afterKey !== undefined && !this.gate.isClosed);
-
-    const sweepMs = Math.round(this.clock.monotonicMs() - startedMs);
-    this.logger.info({ deleted, cutoffWallMs, sweepMs }, 'write-ahead log swept');
+    const { deleted } = await this.ops.sweep(maxAgeMs);
 
     return deleted;
   }
@@ -242,8 +279,8 @@ export class WriteAheadLog {
   }
 
   private async closeNow(): Promise<void> {
-    await this.gate.close();
-    await this.store.close();
+    await this.ops.gate.close();
+    await this.ops.store.close();
     this.logger.info(
       { location: this.location, pending: this.pendingCount },
       'write-ahead log closed',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { COUNTER_KEYS, LogCounters } from './counters.js';
-import { FORMAT_VERSION, META, RECORD_RANGE, seqOfKey } from './keys.js';
+import { FORMAT_VERSION, META, READABLE_FORMATS, RECORD_RANGE, seqOfKey } from './keys.js';
 import { storageError, type LogDatabase } from './storage.js';
 
 /** What the log reads from its meta keys at open. */
@@ -9,6 +9,10 @@ export interface LogMeta {
   agentId: string;
   /** The counters as the last durable write left them. */
   counters: LogCounters;
+  /** Whether the identity was made by this call: the data dir was new, or lost its meta. */
+  isNewIdentity: boolean;
+  /** Whether the data dir is in an older layout that needs a recount before use. */
+  needsUpgrade: boolean;
 }
 
 /**
@@ -22,7 +26,7 @@ export interface LogMeta {
  */
 export async function loadMeta(db: LogDatabase, location: string): Promise<LogMeta> {
   const [format, agentId, ...counterValues] = await readMeta(db, location);
-  if (format !== undefined && format !== FORMAT_VERSION) {
+  if (format !== undefined && !READABLE_FORMATS.includes(format)) {
     const found = `layout version ${format}`;
     throw storageError(location, `holds ${found}; this release reads ${FORMAT_VERSION}`, null);
   }
@@ -31,9 +35,17 @@ export async function loadMeta(db: LogDatabase, location: string): Promise<LogMe
   // The last seq is written in the same batch as every record, so no record key can be above
   // it. Should a damaged or foreign data dir break that, raising it here still keeps the rule
   // that seqs are never reused; the cost is a single seek.
-  counters.raiseLastSeq(await lastRecordSeq(db, location));
+  const lastKeySeq = await lastRecordSeq(db, location);
+  counters.raiseLastSeq(lastKeySeq);
 
-  return { agentId: agentId ?? (await createIdentity(db, location)), counters };
+  if (agentId !== undefined) {
+    return { agentId, counters, isNewIdentity: false, needsUpgrade: format !== FORMAT_VERSION };
+  }
+
+  // Records without an identity: the meta keys were lost, so the counters must be recounted.
+  const created = await createIdentity(db, location);
+
+  return { agentId: created, counters, isNewIdentity: true, needsUpgrade: lastKeySeq > 0 };
 }
 
 async function readMeta(db: LogDatabase, location: string): Promise<(string | undefined)[]> {

@@ -42,6 +42,36 @@ describe('measuring options', () => {
     assertRefused({ gateway: 'g', tags: { nested: { a: 1 } } }, 'tags.nested', /an object/);
   });
 
+  it('refuses names the collector could not store, before any call', () => {
+    assertRefused({ gateway: 'g', endpoint: 'line1\nline2' }, 'endpoint', /control characters/);
+    assertRefused({ gateway: 'tab\there' }, 'gateway', /control characters/);
+    assertRefused({ gateway: 'x'.repeat(1025) }, 'gateway', /at most 1024 characters/);
+    assertRefused({ gateway: 'g', tags: { region: 'eu\u0000' } }, 'tags.region', /control/);
+    assertRefused({ gateway: 'g', tags: { '': 'x' } }, 'tags key', /non-empty string/);
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]));
+    assert.throws(() => measureTps({ gateway: 'g', tags: many }), {
+      code: 'ERR_TPS_CONFIG',
+      field: 'tags',
+      message: /at most 64 keys; received 65/,
+    });
+  });
+
+  it('accepts every printable name, unicode included, and an empty tag value', () => {
+    const options = { gateway: 'pay/ments ✓', endpoint: 'POST /v1/charge?x=1', tags: { a: '' } };
+
+    assert.doesNotThrow(() => measureTps(options));
+  });
+
+  it('refuses an unknown option, listing the known ones', () => {
+    const misspelt = { gateway: 'g', endpont: 'x' } as unknown as MeasureOptions;
+
+    assert.throws(() => measureTps(misspelt), {
+      code: 'ERR_TPS_CONFIG',
+      field: 'endpont',
+      message: /unknown option 'endpont'; the options are: gateway, endpoint/,
+    });
+  });
+
   it('refuses a trackErrors that is not a boolean', () => {
     assertRefused({ gateway: 'g', trackErrors: 'no' }, 'trackErrors', /boolean; received "no"/);
   });

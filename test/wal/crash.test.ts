@@ -1,16 +1,23 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isTpsError } from '../../src/errors.js';
 import { WriteAheadLog } from '../../src/wal/index.js';
+import { encodeEntry } from '../../src/wal/codec.js';
+import { recount } from '../../src/wal/reconcile.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { makeDraft } from './fixtures/drafts.js';
+import { withRaw } from './fixtures/raw.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/append-loop.js', import.meta.url));
 const KILLS = 5;
+/** Bytes of one record the child appends, near enough: its t has as many digits as these. */
+const RECORD_BYTES = encodeEntry(1, makeDraft(Date.now()), Date.now()).bytes;
 /** How long one child may take to acknowledge enough appends before the test gives up. */
 const ROUND_LIMIT_MS = 15_000;
 
@@ -27,8 +34,9 @@ interface ChildReport {
  * Runs the append loop in a child until it has acknowledged `acks` appends, then SIGKILLs it
  * while its next write is in flight.
  */
-async function runAndKill(location: string, acks: number): Promise<ChildReport> {
-  const child = spawn(process.execPath, [CHILD, location], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runAndKill(location: string, acks: number, maxBytes?: number): Promise<ChildReport> {
+  const args = [CHILD, location, ...(maxBytes === undefined ? [] : [String(maxBytes)])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   const report: ChildReport = { agentId: '', maxAck: 0, maxDeleting: 0 };
   const timer = setTimeout(() => child.kill('SIGKILL'), ROUND_LIMIT_MS);
@@ -76,9 +84,12 @@ describe('WriteAheadLog across processes', () => {
       for await (const line of lines) if (line.startsWith('open ')) break;
 
       await assert.rejects(WriteAheadLog.open(location), (error: unknown) => {
-        assert.ok(isTpsError(error) && error.code === 'ERR_TPS_STORAGE');
+        assert.ok(isTpsError(error) && error.code === 'ERR_TPS_DATADIR_LOCKED');
+        assert.match(error.message, /another agent is using this data dir/);
         assert.match(error.message, /lock .*LOCK/);
-        assert.equal((error.cause as { code?: unknown }).code, 'LEVEL_DATABASE_NOT_OPEN');
+        const cause = error.cause as { code?: unknown; cause?: { code?: unknown } };
+        assert.equal(cause.code, 'LEVEL_DATABASE_NOT_OPEN');
+        assert.equal(cause.cause?.code, 'LEVEL_LOCKED');
         assert.ok(error.message.includes(location));
 
         return true;
@@ -86,6 +97,20 @@ describe('WriteAheadLog across processes', () => {
     } finally {
       child.kill('SIGKILL');
       await exited;
+    }
+
+    // The lock died with its holder: the data dir opens at once, as it was, not repaired.
+    const log = await WriteAheadLog.open(location);
+    try {
+      assert.equal(log.recovery, undefined);
+      assert.ok(log.totalStored > 0);
+      assert.deepEqual(
+        (await readdir(dir)).filter((name) => name.startsWith('locked.')),
+        [],
+        'a locked data dir is never moved aside',
+      );
+    } finally {
+      await log.close();
     }
   });
 
@@ -130,4 +155,28 @@ describe('WriteAheadLog across processes', () => {
       }
     },
   );
+
+  it('keeps the size cap and exact counters over three kills', { timeout: 60_000 }, async () => {
+    const location = join(dir, 'capped');
+    // Room for 50 records: the child's batches of 20 soon push the oldest out for size.
+    const maxBytes = 50 * RECORD_BYTES;
+
+    for (let kill = 1; kill <= 3; kill++) {
+      await runAndKill(location, 10, maxBytes);
+      const log = await WriteAheadLog.open(location, { maxBytes });
+      const records = await log.readOldest(Number.MAX_SAFE_INTEGER);
+      const { pendingCount, pendingBytes, totalStored } = log;
+      const counts = log.counts();
+      await log.close();
+      const found = await withRaw(location, recount);
+
+      assert.equal(log.recovery, undefined);
+      assert.equal(pendingCount, records.length);
+      assert.equal(found.bytes, pendingBytes);
+      assert.ok(pendingBytes <= maxBytes, `${pendingBytes} bytes kept under ${maxBytes}`);
+      assert.ok(counts.size > 0, 'records were dropped for size');
+      const dropped = Object.values(counts).reduce((sum, n) => sum + n, 0);
+      assert.equal(totalStored, dropped + pendingCount);
+    }
+  });
 });

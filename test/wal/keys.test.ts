@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RECORD_RANGE, deletedKey, isSeq, recordKey, seqOfKey } from '../../src/wal/keys.js';
+import {
+  QUARANTINE_RANGE,
+  RECORD_RANGE,
+  deletedKey,
+  isSeq,
+  quarantineKey,
+  recordKey,
+  seqOfKey,
+} from '../../src/wal/keys.js';
 
 describe('record keys', () => {
   it('encode the seq as 16 hex digits after r!', () => {
@@ -36,5 +44,16 @@ describe('record keys', () => {
       assert.equal(isSeq(seq), false);
       assert.throws(() => recordKey(seq), RangeError);
     }
+  });
+
+  it('put quarantine keys in their own range, between meta and records', () => {
+    const key = quarantineKey(255);
+
+    assert.equal(key, 'q!00000000000000ff');
+    assert.equal(seqOfKey(key), 255);
+    assert.ok(key >= QUARANTINE_RANGE.gte && key < QUARANTINE_RANGE.lt);
+    assert.ok(key < RECORD_RANGE.gte && key > deletedKey('sent'));
+    assert.ok(recordKey(1) >= QUARANTINE_RANGE.lt);
+    assert.throws(() => quarantineKey(0), RangeError);
   });
 });

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { ClassicLevel } from 'classic-level';
-import { pino } from 'pino';
 import { isTpsError } from '../../src/errors.js';
-import { WriteAheadLog, type DeleteReason } from '../../src/wal/index.js';
+import { WriteAheadLog, type DeleteReason, type QuarantineReason } from '../../src/wal/index.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { capturingLogger, writeRaw } from './fixtures/raw.js';
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
@@ -25,21 +24,6 @@ function isStorageError(location: string, pattern: RegExp) {
   };
 }
 
-/** Writes raw entries into the LevelDB at `location`, as a damaged or foreign data dir might. */
-async function writeRaw(location: string, entries: Record<string, string>): Promise<void> {
-  const db = new ClassicLevel<string, string>(location);
-  await db.open();
-  const batch = db.batch();
-  for (const [key, value] of Object.entries(entries)) batch.put(key, value);
-  await batch.write();
-  await db.close();
-}
-
-/** A pino logger whose lines land in `lines`, parsed. */
-function capturingLogger(lines: Record<string, unknown>[]) {
-  return pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-}
-
 describe('WriteAheadLog open', () => {
   it('creates missing directories and keeps LevelDB at the location itself', async () => {
     const location = join(harness.location, 'deeper', 'still');
@@ -51,16 +35,19 @@ describe('WriteAheadLog open', () => {
     await access(join(location, 'CURRENT'));
   });
 
-  it('refuses a location another handle has open, keeping the LevelDB error as cause', async () => {
+  it("refuses a location another open log holds as locked, keeping LevelDB's error", async () => {
     const first = await harness.open();
 
-    await assert.rejects(
-      WriteAheadLog.open(harness.location),
-      (error: unknown) =>
-        isStorageError(harness.location, /cannot open/)(error) &&
-        error instanceof Error &&
-        error.cause !== undefined,
-    );
+    await assert.rejects(WriteAheadLog.open(harness.location), (error: unknown) => {
+      assert.ok(isTpsError(error) && error.code === 'ERR_TPS_DATADIR_LOCKED');
+      assert.ok(error.message.includes(harness.location), error.message);
+      assert.match(error.message, /another agent is using this data dir/);
+      const cause = error.cause as { code?: unknown; cause?: { code?: unknown } };
+      assert.equal(cause.code, 'LEVEL_DATABASE_NOT_OPEN');
+      assert.equal(cause.cause?.code, 'LEVEL_LOCKED');
+
+      return true;
+    });
 
     await first.close();
     const again = await harness.open();
@@ -68,9 +55,9 @@ describe('WriteAheadLog open', () => {
   });
 
   it('refuses a data dir in an unknown layout, and releases it', async () => {
-    await writeRaw(harness.location, { 'm!format': '2', 'm!agent-id': 'x' });
+    await writeRaw(harness.location, { 'm!format': '9', 'm!agent-id': 'x' });
 
-    await assert.rejects(harness.open(), isStorageError(harness.location, /layout version 2/));
+    await assert.rejects(harness.open(), isStorageError(harness.location, /layout version 9/));
 
     // The lock was released: LevelDB opens again at once.
     await writeRaw(harness.location, { 'm!format': '1' });
@@ -118,6 +105,8 @@ describe('WriteAheadLog close', () => {
     await assert.rejects(log.readOldest(1), closed);
     await assert.rejects(log.delete([1], 'sent'), closed);
     await assert.rejects(log.sweep(0), closed);
+    await assert.rejects(log.quarantine([1], 'rejected', 'x'), closed);
+    await assert.rejects(log.readQuarantine(1), closed);
     await assert.rejects(log.oldestPendingTime(), closed);
   });
 
@@ -158,24 +147,27 @@ describe('WriteAheadLog close', () => {
   });
 });
 
-describe('WriteAheadLog storage failures', () => {
-  it('reports a record that is not JSON as a storage error naming the key', async () => {
-    await writeRaw(harness.location, { 'm!last-seq': '1', 'r!0000000000000001': '{not json' });
-    const log = await harness.open();
-
-    await assert.rejects(
-      log.readOldest(1),
-      isStorageError(harness.location, /r!0000000000000001 is not valid JSON/),
-    );
-  });
-});
-
 describe('WriteAheadLog input checks', () => {
   it('refuses a draft whose t is not a finite number, storing none of the batch', async () => {
     const log = await harness.open();
     const bad = makeDraft(Number.NaN);
 
-    await assert.rejects(log.append([makeDraft(1), bad]), /drafts\[1\]\.t must be a finite/);
+    await assert.rejects(
+      log.append([makeDraft(1), bad]),
+      /drafts\[1\] is not a record: t is NaN, not a finite number/,
+    );
+    assert.equal(log.totalStored, 0);
+  });
+
+  it('refuses a draft with a field missing or of the wrong type, naming it', async () => {
+    const log = await harness.open();
+    const noSketch: Partial<ReturnType<typeof makeDraft>> = makeDraft(1);
+    delete noSketch.sketch;
+    const tagsArray = { ...makeDraft(1), tags: [] as unknown as Record<string, string> };
+
+    await assert.rejects(log.append([noSketch as never]), /drafts\[0\].*sketch is missing/);
+    await assert.rejects(log.append([makeDraft(1), tagsArray]), /tags is an array, not an object/);
+    await assert.rejects(log.append([null as never]), /drafts\[0\] is not a record/);
     assert.equal(log.totalStored, 0);
   });
 
@@ -191,6 +183,28 @@ describe('WriteAheadLog input checks', () => {
     const log = await harness.open();
 
     await assert.rejects(log.delete([1], 'lost' as DeleteReason), /reason must be one of sent/);
+    await assert.rejects(log.delete([1], 'rejected' as DeleteReason), /reason must be one of/);
+  });
+
+  it('refuses an unknown quarantine reason and bad seqs', async () => {
+    const log = await harness.open();
+
+    await assert.rejects(
+      log.quarantine([1], 'sent' as QuarantineReason, 'x'),
+      /reason must be one of rejected, corrupt/,
+    );
+    await assert.rejects(log.quarantine([0], 'rejected', 'x'), RangeError);
+  });
+
+  it('refuses options out of range, naming them', async () => {
+    for (const maxBytes of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(harness.open({ maxBytes }), /maxBytes must be an integer >= 1/);
+    }
+    await assert.rejects(
+      harness.open({ maxQuarantinedRecords: -1 }),
+      /maxQuarantinedRecords must be an integer >= 0/,
+    );
+    await assert.rejects(harness.open({ onDropped: 'yes' as never }), TypeError);
   });
 
   it('refuses a limit that is not a non-negative integer', async () => {
@@ -198,6 +212,7 @@ describe('WriteAheadLog input checks', () => {
 
     for (const limit of [-1, 1.5, Number.NaN, Infinity]) {
       await assert.rejects(log.readOldest(limit), RangeError);
+      await assert.rejects(log.readQuarantine(limit), RangeError);
     }
   });
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { encodeEntry } from '../../src/wal/codec.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { countsOf } from './fixtures/raw.js';
+
+/** Bytes of one record of `makeDrafts` in the log. */
+const RECORD_BYTES = encodeEntry(1, makeDraft(1_700_000_000_000), 1_700_000_000_000).bytes;
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
@@ -116,7 +122,7 @@ describe('WriteAheadLog delete', () => {
       [1, 3, 5],
     );
     assert.equal(log.pendingCount, 3);
-    assert.deepEqual(log.counts(), { sent: 2, retention: 0 });
+    assert.deepEqual(log.counts(), countsOf({ sent: 2 }));
   });
 
   it('counts only records that exist', async () => {
@@ -127,7 +133,7 @@ describe('WriteAheadLog delete', () => {
 
     assert.equal(deleted, 1);
     assert.equal(log.pendingCount, 1);
-    assert.deepEqual(log.counts(), { sent: 1, retention: 0 });
+    assert.deepEqual(log.counts(), countsOf({ sent: 1 }));
   });
 
   it('does not count a record twice, in one call or in two', async () => {
@@ -139,7 +145,7 @@ describe('WriteAheadLog delete', () => {
     assert.equal(await log.delete([2], 'retention'), 0);
 
     assert.equal(log.pendingCount, 2);
-    assert.deepEqual(log.counts(), { sent: 1, retention: 0 });
+    assert.deepEqual(log.counts(), countsOf({ sent: 1 }));
   });
 
   it('counts concurrent deletes of the same records once', async () => {
@@ -151,7 +157,7 @@ describe('WriteAheadLog delete', () => {
 
     assert.deepEqual(results, [10, 0]);
     assert.equal(log.pendingCount, 0);
-    assert.deepEqual(log.counts(), { sent: 10, retention: 0 });
+    assert.deepEqual(log.counts(), countsOf({ sent: 10 }));
   });
 
   it('counts each reason apart', async () => {
@@ -161,7 +167,7 @@ describe('WriteAheadLog delete', () => {
     await log.delete([1, 2], 'sent');
     await log.delete([3], 'retention');
 
-    assert.deepEqual(log.counts(), { sent: 2, retention: 1 });
+    assert.deepEqual(log.counts(), countsOf({ sent: 2, retention: 1 }));
   });
 
   it('deletes nothing for an empty list', async () => {
@@ -186,7 +192,7 @@ describe('WriteAheadLog reopen', () => {
     assert.equal(second.agentId, first.agentId);
     assert.equal(second.pendingCount, 3);
     assert.equal(second.totalStored, 6);
-    assert.deepEqual(second.counts(), { sent: 2, retention: 1 });
+    assert.deepEqual(second.counts(), countsOf({ sent: 2, retention: 1 }));
     const [next] = await second.append(makeDrafts(1));
     assert.equal(next?.seq, 7);
   });
@@ -215,6 +221,114 @@ describe('WriteAheadLog reopen', () => {
       assert.equal(log.totalStored, cycle * 10);
       assert.equal(log.pendingCount, cycle * 8);
       assert.equal((await log.readOldest(1000)).length, cycle * 8);
+    }
+  });
+});
+
+describe('WriteAheadLog counters across reopen', () => {
+  it('keeps all five drop counts, the byte count and the quarantine count', async () => {
+    const clock = new FakeClock();
+    const first = await harness.open({ clock, maxBytes: 8 * RECORD_BYTES });
+    await first.append(makeDrafts(8));
+    await first.delete([1], 'sent');
+    await first.quarantine([2], 'rejected', 'refused');
+    clock.advance(60_000);
+    await first.append(makeDrafts(2));
+    await first.delete([3], 'retention');
+    await first.append(makeDrafts(3));
+    const counts = first.counts();
+    const { pendingBytes, pendingCount, totalStored } = first;
+
+    const second = await harness.reopen(first, { clock });
+
+    assert.deepEqual(counts, countsOf({ sent: 1, rejected: 1, retention: 1, size: 2 }));
+    assert.deepEqual(second.counts(), counts);
+    assert.equal(second.pendingBytes, pendingBytes);
+    assert.equal(second.pendingCount, pendingCount);
+    assert.equal(second.totalStored, totalStored);
+    assert.equal((await second.readQuarantine(10)).length, 1);
+  });
+});
+
+describe('WriteAheadLog readQuarantine', () => {
+  it('lists up to the limit, lowest seq first', async () => {
+    const log = await harness.open();
+    await log.append(makeDrafts(5));
+    await log.quarantine([4, 2, 5], 'rejected', 'x');
+
+    assert.deepEqual(await log.readQuarantine(0), []);
+    assert.deepEqual(
+      (await log.readQuarantine(2)).map((entry) => entry.seq),
+      [2, 4],
+    );
+  });
+});
+
+describe('WriteAheadLog concurrent readers', () => {
+  it('reads the oldest records after a seq', async () => {
+    const log = await harness.open();
+    await log.append(makeDrafts(10));
+
+    const seqs = (records: { seq: number }[]): number[] => records.map((record) => record.seq);
+
+    assert.deepEqual(seqs(await log.readOldest(3, { afterSeq: 0 })), [1, 2, 3]);
+    assert.deepEqual(seqs(await log.readOldest(3, { afterSeq: 3 })), [4, 5, 6]);
+    assert.deepEqual(seqs(await log.readOldest(3, { afterSeq: 8 })), [9, 10]);
+    assert.deepEqual(await log.readOldest(3, { afterSeq: 10 }), []);
+    assert.deepEqual(seqs(await log.readOldest(2, {})), [1, 2]);
+  });
+
+  it('lets several senders take distinct batches in flight and delete them out of order', async () => {
+    const log = await harness.open();
+    await log.append(makeDrafts(9));
+
+    const first = await log.readOldest(3);
+    const second = await log.readOldest(3, { afterSeq: first.at(-1)?.seq });
+    const third = await log.readOldest(3, { afterSeq: second.at(-1)?.seq });
+    await log.delete(
+      second.map((record) => record.seq),
+      'sent',
+    );
+    await log.delete(
+      third.map((record) => record.seq),
+      'sent',
+    );
+
+    assert.deepEqual(
+      [first, second, third].map((batch) => batch.map((record) => record.seq)),
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
+    );
+    assert.deepEqual(
+      (await log.readOldest(10)).map((record) => record.seq),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      (await log.readOldest(10, { afterSeq: 3 })).map((record) => record.seq),
+      [],
+    );
+  });
+
+  it('reads after a seq whose records were already deleted', async () => {
+    const log = await harness.open();
+    await log.append(makeDrafts(6));
+    await log.delete([1, 2, 3, 4], 'sent');
+    await log.readOldest(1);
+
+    assert.deepEqual(
+      (await log.readOldest(10, { afterSeq: 2 })).map((record) => record.seq),
+      [5, 6],
+    );
+  });
+
+  it('refuses an afterSeq that is not a non-negative integer', async () => {
+    const log = await harness.open();
+
+    for (const afterSeq of [-1, 1.5, Number.NaN]) {
+      await assert.rejects(log.readOldest(1, { afterSeq }), /afterSeq must be a non-negative/);
     }
   });
 });

@@ -5,6 +5,7 @@ import { ClassicLevel } from 'classic-level';
 import { isTpsError } from '../../src/errors.js';
 import { loadMeta } from '../../src/wal/meta.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { countsOf } from './fixtures/raw.js';
 
 let dir: string;
 let db: ClassicLevel<string, string>;
@@ -25,22 +26,44 @@ describe('loadMeta', () => {
     const first = await loadMeta(db, db.location);
     const second = await loadMeta(db, db.location);
 
-    assert.equal(await db.get('m!format'), '1');
+    assert.equal(await db.get('m!format'), '2');
+    assert.equal(first.isNewIdentity, true);
+    assert.equal(second.isNewIdentity, false);
+    assert.equal(second.needsUpgrade, false);
     assert.equal(await db.get('m!agent-id'), first.agentId);
     assert.equal(second.agentId, first.agentId);
     assert.equal(second.counters.lastSeq, 0);
   });
 
   it('reads the counters from their meta keys', async () => {
+    await db.put('m!format', '2');
     await db.put('m!agent-id', 'agent-1');
     await db.put('m!last-seq', '12');
     await db.put('m!deleted!retention', '4');
 
-    const { agentId, counters } = await loadMeta(db, db.location);
+    const { agentId, counters, needsUpgrade } = await loadMeta(db, db.location);
 
     assert.equal(agentId, 'agent-1');
     assert.equal(counters.lastSeq, 12);
-    assert.deepEqual(counters.deletedCounts(), { sent: 0, retention: 4 });
+    assert.deepEqual(counters.droppedCounts(), countsOf({ retention: 4 }));
+    assert.equal(needsUpgrade, false);
+  });
+
+  it('asks for a recount of a layout version 1 data dir', async () => {
+    await db.put('m!format', '1');
+    await db.put('m!agent-id', 'agent-1');
+
+    assert.equal((await loadMeta(db, db.location)).needsUpgrade, true);
+  });
+
+  it('asks for a recount when records are found without an identity', async () => {
+    await db.put('r!0000000000000003', '{}');
+
+    const meta = await loadMeta(db, db.location);
+
+    assert.equal(meta.isNewIdentity, true);
+    assert.equal(meta.needsUpgrade, true);
+    assert.equal(meta.counters.lastSeq, 3);
   });
 
   it('wraps a LevelDB failure, naming the location', async () => {

@@ -5,19 +5,23 @@ import { ClassicLevel } from 'classic-level';
 import { isTpsError } from '../../src/errors.js';
 import { LogCounters } from '../../src/wal/counters.js';
 import { recordKey } from '../../src/wal/keys.js';
+import { LogTime } from '../../src/wal/log-time.js';
 import { RecordStore, SWEEP_STEP_RECORDS } from '../../src/wal/store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
 
 let dir: string;
 let db: ClassicLevel<string, string>;
+let clock: FakeClock;
 let store: RecordStore;
 
 beforeEach(async () => {
   dir = await makeTempDir('tps-wal-store-');
   db = new ClassicLevel<string, string>(join(dir, 'wal'));
   await db.open();
-  store = new RecordStore(db.location, db, LogCounters.fromMeta([]));
+  clock = new FakeClock();
+  store = new RecordStore(db.location, db, LogCounters.fromMeta([]), { time: new LogTime(clock) });
 });
 
 afterEach(async () => {
@@ -37,74 +41,152 @@ function isNotOpenError(action: RegExp) {
   };
 }
 
+async function seqsOf(page: Promise<{ records: { seq: number }[] }>): Promise<number[]> {
+  return (await page).records.map((record) => record.seq);
+}
+
 describe('RecordStore', () => {
   it('writes the records and the counters in one batch', async () => {
     await store.append(makeDrafts(3));
     await store.deletePresent([recordKey(2)], 'sent');
 
     const meta = await db.getMany(['m!last-seq', 'm!pending', 'm!stored', 'm!deleted!sent']);
-    const keys = await db.keys({ gte: 'r!', lt: 'r"' }).all();
+    const entries = await db.iterator({ gte: 'r!', lt: 'r"' }).all();
+    const bytes = entries.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
 
     assert.deepEqual(meta, ['3', '2', '3', '1']);
-    assert.deepEqual(keys, [recordKey(1), recordKey(3)]);
+    assert.deepEqual(
+      entries.map(([key]) => key),
+      [recordKey(1), recordKey(3)],
+    );
+    assert.equal(await db.get('m!pending-bytes'), String(bytes));
+    assert.equal(store.counters.pendingBytes, bytes);
+  });
+
+  it('stores the log time of the append beside the record, and strips it on read', async () => {
+    clock.advance(1234);
+    await store.append([makeDraft(5)]);
+
+    const value = JSON.parse((await db.get(recordKey(1))) ?? '{}') as Record<string, unknown>;
+    const [record] = (await store.readPage(1)).records;
+
+    assert.equal(value.stored_at, 1_700_000_001_234);
+    assert.deepEqual(record, { ...makeDraft(5), seq: 1 });
   });
 
   it('wraps LevelDB failures with the LevelDB error as cause and keeps the counters', async () => {
     await store.append(makeDrafts(2));
+    const before = store.counters.snapshot();
     await db.close();
 
     await assert.rejects(store.append(makeDrafts(1)), isNotOpenError(/cannot append/));
-    await assert.rejects(store.readOldest(1), isNotOpenError(/cannot read records/));
+    await assert.rejects(store.readPage(1), isNotOpenError(/cannot read records/));
     await assert.rejects(store.deletePresent([recordKey(1)], 'sent'), isNotOpenError(/look up/));
+    await assert.rejects(
+      store.quarantine([{ key: recordKey(1), detail: 'x' }], 'rejected'),
+      isNotOpenError(/look up/),
+    );
+    await assert.rejects(store.readQuarantine(1), isNotOpenError(/quarantine/));
     await assert.rejects(store.sweepStep(undefined, 0), isNotOpenError(/cannot read records/));
 
-    assert.equal(store.counters.lastSeq, 2, 'a failed append gives away no seq');
-    assert.equal(store.counters.pending, 2);
+    assert.deepEqual(store.counters.snapshot(), before, 'a failed write changes no counter');
     await db.open();
+  });
+
+  it('keeps the counters when the batch itself fails to write', async () => {
+    await store.append(makeDrafts(2));
+    const before = store.counters.snapshot();
+    // Every chained batch of classic-level writes through this prototype method.
+    const probe = db.batch();
+    const write = Object.getPrototypeOf(probe) as { _write: () => Promise<void> };
+    await probe.close();
+    const original = write._write;
+    write._write = async () => {
+      throw new Error('disk on fire');
+    };
+
+    try {
+      await assert.rejects(store.append(makeDrafts(1)), /cannot append: disk on fire/);
+      await assert.rejects(store.deletePresent([recordKey(1)], 'sent'), /cannot delete/);
+      const item = { key: recordKey(1), detail: 'x' };
+      await assert.rejects(store.quarantine([item], 'rejected'), /cannot quarantine/);
+      clock.advance(10);
+      await assert.rejects(store.sweepStep(undefined, 1_700_000_000_005), /cannot sweep/);
+    } finally {
+      write._write = original;
+    }
+
+    assert.deepEqual(store.counters.snapshot(), before);
+    assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 3);
   });
 
   it('reads on past records deleted from the front, and sees records appended later', async () => {
     await store.append(makeDrafts(10));
-    assert.equal((await store.readOldest(3))[0]?.seq, 1);
+    assert.deepEqual(await seqsOf(store.readPage(1)), [1]);
 
     await store.deletePresent([1, 2, 3, 4, 5].map(recordKey), 'sent');
-    const afterDelete = await store.readOldest(100);
+    const afterDelete = await seqsOf(store.readPage(100));
     await store.append(makeDrafts(2));
-    const afterAppend = await store.readOldest(100);
+    const afterAppend = await seqsOf(store.readPage(100));
 
-    assert.deepEqual(
-      afterDelete.map((record) => record.seq),
-      [6, 7, 8, 9, 10],
-    );
-    assert.deepEqual(
-      afterAppend.map((record) => record.seq),
-      [6, 7, 8, 9, 10, 11, 12],
-    );
+    assert.deepEqual(afterDelete, [6, 7, 8, 9, 10]);
+    assert.deepEqual(afterAppend, [6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('reads after a seq, from the floor when the seq is below it', async () => {
+    await store.append(makeDrafts(6));
+    await store.deletePresent([1, 2, 3].map(recordKey), 'sent');
+    await store.readPage(1);
+
+    assert.deepEqual(await seqsOf(store.readPage(2, 4)), [5, 6]);
+    assert.deepEqual(await seqsOf(store.readPage(10, 1)), [4, 5, 6]);
+    const page = await store.readPage(2, 6);
+    assert.deepEqual(page, { records: [], corrupt: [], lastSeq: undefined, exhausted: true });
   });
 
   it('sweeps from the oldest record a read found', async () => {
-    await store.append([makeDraft(1), makeDraft(1), makeDraft(9)]);
+    await store.append([makeDraft(1), makeDraft(1)]);
+    clock.advance(10);
+    await store.append([makeDraft(9)]);
     await store.deletePresent([recordKey(1)], 'sent');
-    await store.readOldest(1);
+    await store.readPage(1);
 
-    assert.deepEqual(await store.sweepStep(undefined, 5), { deleted: 1, lastKey: undefined });
-    assert.deepEqual(
-      (await store.readOldest(10)).map((record) => record.seq),
-      [3],
-    );
+    const step = await store.sweepStep(undefined, 1_700_000_000_005);
+
+    assert.deepEqual(step, { deleted: 1, corrupt: 0, lastKey: undefined });
+    assert.deepEqual(await seqsOf(store.readPage(10)), [3]);
   });
 
   it('sweeps in steps of a bounded size, reporting where each stopped', async () => {
     await store.append(Array.from({ length: SWEEP_STEP_RECORDS + 5 }, () => makeDraft(1)));
+    clock.advance(10);
+    const cutoff = 1_700_000_000_005;
 
-    const first = await store.sweepStep(undefined, 2);
-    const second = await store.sweepStep(first.lastKey, 2);
+    const first = await store.sweepStep(undefined, cutoff);
+    const second = await store.sweepStep(first.lastKey, cutoff);
 
     assert.deepEqual(first, {
       deleted: SWEEP_STEP_RECORDS,
+      corrupt: 0,
       lastKey: recordKey(SWEEP_STEP_RECORDS),
     });
-    assert.deepEqual(second, { deleted: 5, lastKey: undefined });
+    assert.deepEqual(second, { deleted: 5, corrupt: 0, lastKey: undefined });
     assert.equal(store.counters.pending, 0);
+    assert.equal(store.counters.pendingBytes, 0);
+  });
+
+  it('keeps the counters when an append that drops for size fails to write', async () => {
+    const capped = new RecordStore(db.location, db, LogCounters.fromMeta([]), {
+      time: new LogTime(clock),
+      maxBytes: 1,
+    });
+    await capped.append([makeDraft(1)]);
+    const before = capped.counters.snapshot();
+    await db.close();
+
+    await assert.rejects(capped.append(makeDrafts(2)), /cannot append/);
+
+    assert.deepEqual(capped.counters.snapshot(), before);
+    await db.open();
   });
 });

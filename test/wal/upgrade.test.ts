@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { REPAIR_SEQ_GAP } from '../../src/wal/reconcile.js';
+import { REPAIR_MARKER } from '../../src/wal/recovery.js';
+import { LogReporter } from '../../src/wal/reporter.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { LogHarness } from './fixtures/log-harness.js';
+import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { capturingLogger, countsOf, withRaw, writeRaw } from './fixtures/raw.js';
+
+const harness = new LogHarness();
+beforeEach(() => harness.setUp());
+afterEach(() => harness.tearDown());
+
+const HOUR = 3_600_000;
+
+describe('WriteAheadLog on a layout version 1 data dir', () => {
+  it('counts the bytes once, writes version 2 and ages old records by their t', async () => {
+    const old = JSON.stringify(makeDraft(1_700_000_000_000 - 2 * HOUR));
+    const recent = JSON.stringify(makeDraft(1_700_000_000_000 - 1000));
+    await writeRaw(harness.location, {
+      'm!format': '1',
+      'm!agent-id': 'agent-v1',
+      'm!last-seq': '3',
+      'm!pending': '2',
+      'm!stored': '3',
+      'm!deleted!sent': '1',
+      'r!0000000000000002': old,
+      'r!0000000000000003': recent,
+    });
+
+    const log = await harness.open({ clock: new FakeClock() });
+
+    assert.equal(log.agentId, 'agent-v1');
+    assert.equal(log.recovery, undefined);
+    assert.equal(log.pendingBytes, Buffer.byteLength(old) + Buffer.byteLength(recent));
+    assert.deepEqual(log.counts(), countsOf({ sent: 1 }));
+    assert.equal(await log.sweep(HOUR), 1);
+    assert.deepEqual(
+      (await log.readOldest(10)).map((record) => record.seq),
+      [3],
+    );
+    assert.equal((await log.append(makeDrafts(1)))[0]?.seq, 4);
+    await log.close();
+    assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), '2');
+  });
+});
+
+describe('damage found while the log runs', () => {
+  it('is logged once and marks the store, which the next open repairs', async () => {
+    const first = await harness.open();
+    await first.append(makeDrafts(3));
+    const lines: Record<string, unknown>[] = [];
+    const reporter = new LogReporter(harness.location, capturingLogger(lines), undefined);
+    const damage = Object.assign(new Error('Corruption: bad block type'), {
+      code: 'LEVEL_CORRUPTION',
+    });
+
+    await reporter.corruption(damage);
+    await reporter.corruption(damage);
+    await access(join(harness.location, REPAIR_MARKER));
+    const second = await harness.reopen(first);
+
+    assert.equal(lines.filter((line) => line.level === 50).length, 1);
+    assert.equal(second.recovery?.action, 'repaired');
+    assert.match(second.recovery?.error ?? '', /marked for repair: Corruption: bad block type/);
+    assert.equal(second.pendingCount, 3);
+    assert.equal((await second.append(makeDrafts(1)))[0]?.seq, 3 + REPAIR_SEQ_GAP + 1);
+  });
+});
