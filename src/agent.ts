@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config.js';
+import { ConfigError } from './errors.js';
 import { buildHeartbeat, CollectorClient, Sender, initialSenderStats } from './delivery/index.js';
 import { Flusher } from './flusher.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -76,6 +77,7 @@ export class Agent implements MeterHost, AsyncDisposable {
 
   /** @internal Use {@link createAgent}. */
   constructor(config: AgentConfig, parts: AgentParts = {}) {
+    checkParts(parts);
     this.config = config;
     this.baseLogger = parts.logger ?? defaultLogger();
     this.logger = this.baseLogger.child({ component: 'agent' });
@@ -101,7 +103,10 @@ export class Agent implements MeterHost, AsyncDisposable {
         if (log.pendingCount >= config.batchSize) this.sender?.requestSend();
       },
     });
-    process.on('beforeExit', this.onBeforeExit);
+    // The flush loop runs from the start, whether or not the log opens: when it cannot, each
+    // flush counts what it drains as lost instead of letting calls pile up in memory.
+    this.every(config.flushIntervalMs, () => void this.flush());
+    closeBeforeExit(this);
     if (config.handleSignals) {
       const timeoutMs = config.requestTimeoutMs;
       this.removeSignalHandlers = closeOnSignals(() => this.close({ timeoutMs }), this.logger);
@@ -207,9 +212,8 @@ export class Agent implements MeterHost, AsyncDisposable {
   };
 
   private startLoops(): void {
-    const { flushIntervalMs, transmissionIntervalSeconds, heartbeatIntervalSeconds } = this.config;
+    const { transmissionIntervalSeconds, heartbeatIntervalSeconds } = this.config;
     const retentionMs = this.config.localRetentionMinutes * 60_000;
-    this.every(flushIntervalMs, () => void this.flush());
     this.every(transmissionIntervalSeconds * 1000, () => this.sender?.requestSend());
     this.every(heartbeatIntervalSeconds * 1000, () => void this.sendHeartbeat());
     this.every(Math.min(60_000, retentionMs / 4), () => void this.sweep());
@@ -264,7 +268,7 @@ export class Agent implements MeterHost, AsyncDisposable {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
-    process.off('beforeExit', this.onBeforeExit);
+    forgetBeforeExit(this);
     this.removeSignalHandlers?.();
     for (const timer of this.timers) clearInterval(timer);
     const deadline = new AbortController();
@@ -291,9 +295,46 @@ export class Agent implements MeterHost, AsyncDisposable {
       this.client.close();
     }
   }
+}
 
-  /** When the host's event loop runs dry, ship what is pending once before the process ends. */
-  private readonly onBeforeExit = (): void => {
-    void this.close({ timeoutMs: this.config.requestTimeoutMs });
+// One process listener for every agent, rather than one each: eleven agents would otherwise
+// trip node's MaxListenersExceededWarning on the host's stderr.
+const agentsToCloseBeforeExit = new Set<Agent>();
+
+function closeBeforeExit(agent: Agent): void {
+  if (agentsToCloseBeforeExit.size === 0) process.on('beforeExit', closeAllBeforeExit);
+  agentsToCloseBeforeExit.add(agent);
+}
+
+function forgetBeforeExit(agent: Agent): void {
+  agentsToCloseBeforeExit.delete(agent);
+  if (agentsToCloseBeforeExit.size === 0) process.off('beforeExit', closeAllBeforeExit);
+}
+
+/** When the host's event loop runs dry, each agent ships what is pending once, then closes. */
+function closeAllBeforeExit(): void {
+  for (const agent of [...agentsToCloseBeforeExit]) {
+    void agent.close({ timeoutMs: agent.config.requestTimeoutMs });
+  }
+}
+
+const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'] as const;
+const CLOCK_METHODS = ['monotonicMs', 'wallMsAt', 'wallMs', 'calibrate'] as const;
+
+/** Refuses a logger or clock the agent could not use, at creation rather than in a loop. */
+function checkParts(parts: AgentParts): void {
+  const check = (field: string, value: unknown, methods: readonly string[], what: string) => {
+    if (value === undefined) return;
+    const missing = methods.filter(
+      (method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function',
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(
+        field,
+        `option '${field}' must be ${what}; it lacks ${missing.join(', ')}`,
+      );
+    }
   };
+  check('logger', parts.logger, LOGGER_METHODS, 'a pino-compatible logger');
+  check('clock', parts.clock, CLOCK_METHODS, 'a Clock');
 }

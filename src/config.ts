@@ -151,6 +151,8 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
   handleSignals: { variable: 'TPS_HANDLE_SIGNALS', kind: 'boolean', fallback: () => false },
 };
 
+// What the collector stores as a name: see MAX_NAME_LENGTH and NAME_PATTERN in protocol.
+const SERVER_ID = /^[^\u0000-\u001F\u007F]{1,1024}$/;
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', '0', 'no']);
 
@@ -211,6 +213,9 @@ function check(
     case 'boolean':
       return parseBoolean(value) ?? fail('true/false, 1/0 or yes/no');
     case 'text':
+      return typeof value === 'string' && SERVER_ID.test(value.trim())
+        ? value.trim()
+        : fail('a non-empty string of at most 1024 characters, without control characters');
     case 'path':
       return typeof value === 'string' && value.trim() !== ''
         ? value.trim()

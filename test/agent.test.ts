@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createAgent, measureTps, track, type Agent } from '../src/index.js';
+import { writeFile } from 'node:fs/promises';
+import {
+  createAgent,
+  measureTps,
+  track,
+  type Agent,
+  type Clock,
+  type Logger,
+} from '../src/index.js';
 import { startTestCollector, waitFor, type TestCollector } from './helpers/collector.js';
 import { makeTempDir, removeDir } from './helpers/temp-dir.js';
 
@@ -167,6 +175,46 @@ describe('Agent when things go wrong', () => {
     assert.equal(second.getStats().droppedMetrics.storage, 1);
     await second.close({ timeoutMs: 100 });
     await first.close({ timeoutMs: 100 });
+  });
+
+  it('counts calls as lost from the first flush when the log cannot open', async () => {
+    const blocker = join(workDir, 'another-file');
+    await writeFile(blocker, 'x');
+    process.once('warning', () => undefined);
+    const agent = createAgent(join(blocker, 'data'), {
+      collectorUrl: DEAD_COLLECTOR,
+      flushIntervalMs: 20,
+    });
+    for (let i = 0; i < 10; i++) track('g', () => i, { agent, endpoint: `e${i}` });
+
+    await waitFor(() => agent.getStats().droppedMetrics.storage === 10);
+    await agent.close({ timeoutMs: 100 });
+  });
+
+  it('refuses a logger or clock it could not use, naming it', () => {
+    const logger = { info: () => undefined } as unknown as Logger;
+    const clock = {} as unknown as Clock;
+
+    assert.throws(() => createAgent(join(workDir, 'parts'), { logger }), {
+      code: 'ERR_TPS_CONFIG',
+      field: 'logger',
+      message: /lacks trace, debug, warn, error, fatal, child/,
+    });
+    assert.throws(() => createAgent(join(workDir, 'parts'), { clock }), {
+      code: 'ERR_TPS_CONFIG',
+      field: 'clock',
+    });
+  });
+
+  it('listens to beforeExit once, however many agents there are', async () => {
+    const before = process.listenerCount('beforeExit');
+    const agents = Array.from({ length: 12 }, (_, i) =>
+      createAgent(join(workDir, `many-${i}`), { collectorUrl: DEAD_COLLECTOR }),
+    );
+
+    assert.ok(process.listenerCount('beforeExit') <= before + 1);
+    await Promise.all(agents.map((agent) => agent.close({ timeoutMs: 100 })));
+    assert.equal(process.listenerCount('beforeExit'), before === 0 ? 0 : before);
   });
 
   it('closes once: a second close returns the same promise', async () => {

@@ -165,6 +165,13 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('refuses a server id the collector could not store', () => {
+    const error = configError(() => resolveConfig({ serverId: 'api\n1' }, {}));
+
+    assert.equal(error.field, 'serverId');
+    assert.match(error.message, /without control characters/);
+  });
+
   it('rejects an unknown option, listing the known ones', () => {
     const options = { batchsize: 10 } as unknown as AgentOptions;
     const error = configError(() => resolveConfig(options, {}));

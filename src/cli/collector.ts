@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import {
   DEFAULT_DATA_DIR,
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_HOST,
   DEFAULT_PORT,
   startCollector,
@@ -17,6 +18,7 @@ interface CliOptions {
   port: number;
   host: string;
   dataDir: string;
+  dedupeWindowMs: number;
 }
 
 function parsePort(text: string): number {
@@ -28,6 +30,15 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseMilliseconds(text: string): number {
+  const ms = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(ms)) {
+    throw new InvalidArgumentError('must be a whole number of milliseconds.');
+  }
+
+  return ms;
+}
+
 function buildProgram(): Command {
   return new Command()
     .name('tps-collector')
@@ -35,6 +46,12 @@ function buildProgram(): Command {
     .option('--port <number>', 'TCP port to listen on; 0 picks a free one', parsePort, DEFAULT_PORT)
     .option('--host <host>', 'host name or address to listen on', DEFAULT_HOST)
     .option('--data-dir <dir>', 'directory of the LevelDB database', DEFAULT_DATA_DIR)
+    .option(
+      '--dedupe-window-ms <ms>',
+      'how long a record is recognised when resent; older applied markers are pruned',
+      parseMilliseconds,
+      DEFAULT_DEDUPE_WINDOW_MS,
+    )
     .addHelpText(
       'after',
       '\nLogs go to stdout as JSON; TPS_LOG_LEVEL sets the level (default info).\n' +

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { AgentRegistry } from './agents.js';
 import { Ingestor } from './ingest.js';
 import { resolveCollectorOptions, type CollectorOptions } from './options.js';
+import { MarkerPruner, pruneIntervalMs } from './prune.js';
 import { buildServer } from './server.js';
 import { Store } from './store.js';
 
@@ -28,6 +29,7 @@ export class Collector implements AsyncDisposable {
     private readonly app: FastifyInstance,
     private readonly store: Store,
     private readonly ingestor: Ingestor,
+    private readonly pruner: MarkerPruner,
     private readonly logger: Logger,
     host: string,
   ) {
@@ -51,6 +53,17 @@ export class Collector implements AsyncDisposable {
     return this.closing;
   }
 
+  /**
+   * Deletes the applied markers older than `dedupeWindowMs` now, as the background does every
+   * quarter of the window (at most every hour); joins a pass that is running already.
+   *
+   * @returns how many markers were deleted
+   * @throws TpsError `ERR_TPS_STORAGE` when the database fails
+   */
+  pruneMarkers(): Promise<number> {
+    return this.pruner.prune();
+  }
+
   /** Same as {@link close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -58,6 +71,7 @@ export class Collector implements AsyncDisposable {
 
   private async shutdown(): Promise<void> {
     await this.app.close();
+    await this.pruner.stop();
     // Requests are answered only after their batch is stored, so this is already idle; the
     // wait guards against a batch whose client went away before the answer.
     await this.ingestor.onIdle();
@@ -81,12 +95,12 @@ export class Collector implements AsyncDisposable {
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<Collector> {
   const resolved = resolveCollectorOptions(options);
-  const { logger, now } = resolved;
+  const { logger, now, bodyLimitBytes, onBatchApplied } = resolved;
   const store = await Store.open(resolved.dataDir);
   const ingestor = new Ingestor(store, logger, now);
   const agents = new AgentRegistry(store, now);
-  const { bodyLimitBytes } = resolved;
-  const app = buildServer({ store, ingestor, agents, now, logger, bodyLimitBytes });
+  const pruner = new MarkerPruner({ store, logger, now, windowMs: resolved.dedupeWindowMs });
+  const app = buildServer({ store, ingestor, agents, now, logger, bodyLimitBytes, onBatchApplied });
 
   try {
     await app.listen({ port: resolved.port, host: resolved.host });
@@ -96,7 +110,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Co
     throw error;
   }
 
-  const collector = new Collector(app, store, ingestor, logger, resolved.host);
+  pruner.start(pruneIntervalMs(resolved.dedupeWindowMs));
+  const collector = new Collector(app, store, ingestor, pruner, logger, resolved.host);
   logger.info({ url: collector.url, dataDir: resolved.dataDir }, 'collector listening');
 
   return collector;

@@ -6,10 +6,12 @@ export { Collector, startCollector } from './collector.js';
 export {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_DATA_DIR,
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  MIN_DEDUPE_WINDOW_MS,
 } from './options.js';
-export type { CollectorOptions } from './options.js';
+export type { BatchAppliedEvent, CollectorOptions } from './options.js';
 export { LEGACY_HEARTBEAT_INTERVAL_SECONDS, STALE_AFTER_INTERVALS } from './agents.js';
 export { DEFAULT_RANGE_MS } from './queries.js';
 export { BadRequestError, isBadRequestError } from './request-error.js';

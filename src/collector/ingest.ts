@@ -13,12 +13,30 @@ export interface AppliedMarker {
   appliedAt: number;
 }
 
+/** The seqs of one batch of this agent's format, split by what became of them. */
+interface SeqOutcome {
+  /** Seqs applied now, in batch order. */
+  applied: number[];
+  /** Seqs applied before, or repeated earlier in the batch, in batch order. */
+  duplicate: number[];
+}
+
 function ack(received: number, applied: number): BatchAck {
   return {
     status: 'success',
     received_count: received,
     applied_count: applied,
     duplicate_count: received - applied,
+  };
+}
+
+function recordsAck(outcome: SeqOutcome): BatchAck {
+  const { applied, duplicate } = outcome;
+
+  return {
+    ...ack(applied.length + duplicate.length, applied.length),
+    applied_seqs: applied,
+    duplicate_seqs: duplicate,
   };
 }
 
@@ -38,19 +56,22 @@ export class Ingestor {
 
   /**
    * Applies this agent's batch at most once per record: a record whose (agent, seq) marker is
-   * stored, or that repeats a seq earlier in the same batch, is counted as a duplicate.
+   * stored, or that repeats a seq earlier in the same batch, is counted as a duplicate. Batches
+   * of one agent may arrive at once: they run one after the other, so each seq is applied by
+   * exactly one of them and named a duplicate by the others.
    *
+   * @returns the answer, naming the seqs applied now and the duplicates
    * @throws BadRequestError before anything is applied, when a record is malformed
    */
   async applyBatch(batch: MetricBatch): Promise<BatchAck> {
     const prepared = prepareRecords(batch);
-    const applied = await this.queue.run(() => this.commitRecords(batch.agent_id, prepared));
+    const outcome = await this.queue.run(() => this.commitRecords(batch.agent_id, prepared));
     this.logger.debug(
-      { agentId: batch.agent_id, received: prepared.length, applied },
+      { agentId: batch.agent_id, received: prepared.length, applied: outcome.applied.length },
       'batch applied',
     );
 
-    return ack(prepared.length, applied);
+    return recordsAck(outcome);
   }
 
   /**
@@ -75,18 +96,22 @@ export class Ingestor {
     return this.queue.onIdle();
   }
 
-  private async commitRecords(agentId: string, prepared: PreparedRecord[]): Promise<number> {
+  private async commitRecords(agentId: string, prepared: PreparedRecord[]): Promise<SeqOutcome> {
     const markerKeys = prepared.map((p) => appliedKey(agentId, p.seq));
     const markers = await this.store.getMany(markerKeys);
 
     const buckets = new Map<string, Bucket>();
     const fresh = new Set<string>();
+    const outcome: SeqOutcome = { applied: [], duplicate: [] };
     prepared.forEach((p, i) => {
       const key = markerKeys[i] as string;
-      if (markers[i] === undefined && !fresh.has(key)) {
-        fresh.add(key);
-        bucketIn(buckets, p.key).addRecord(p.record, p.sketch);
+      if (markers[i] !== undefined || fresh.has(key)) {
+        outcome.duplicate.push(p.seq);
+        return;
       }
+      fresh.add(key);
+      outcome.applied.push(p.seq);
+      bucketIn(buckets, p.key).addRecord(p.record, p.sketch);
     });
 
     const marker: AppliedMarker = { appliedAt: this.now() };
@@ -94,7 +119,7 @@ export class Ingestor {
 
     await this.commit(buckets, markerPuts);
 
-    return markerPuts.length;
+    return outcome;
   }
 
   /**

@@ -43,6 +43,12 @@ export interface KeyRange {
   lt: string;
 }
 
+/** The parts of an applied marker's key. */
+export interface AppliedKeyParts {
+  agentId: string;
+  seq: number;
+}
+
 function pad(value: number): string {
   return String(value).padStart(NUMBER_WIDTH, '0');
 }
@@ -91,6 +97,31 @@ export function seriesRange(gateway: string, fromMs: number, toMs: number): KeyR
 /** Key of the marker that says record `seq` of agent `agentId` has been applied. */
 export function appliedKey(agentId: string, seq: number): string {
   return ['d', agentId, pad(seq)].join(SEP);
+}
+
+/** Splits a key made by {@link appliedKey} back into its parts. Throws on any other key. */
+export function parseAppliedKey(key: string): AppliedKeyParts {
+  const parts = key.split(SEP);
+  const [prefix, agentId, seq] = parts;
+  if (parts.length !== 3 || prefix !== 'd') {
+    throw new Error(`not an applied marker key: ${JSON.stringify(key)}`);
+  }
+
+  return { agentId: agentId as string, seq: Number(seq) };
+}
+
+/** The range of every applied marker key, of every agent. */
+export function appliedRange(): KeyRange {
+  return { gte: `d${SEP}`, lt: `d${AFTER_SEP}` };
+}
+
+/**
+ * The first key after every applied marker of agent `agentId`: `d␀<agent>␀…` keys all sort
+ * below `d␀<agent>\u0001`, and the next agent's keys (whose ids hold no control character)
+ * sort above it.
+ */
+export function afterAgentMarkers(agentId: string): string {
+  return `d${SEP}${agentId}${AFTER_SEP}`;
 }
 
 /** Key of the last heartbeat of agent `agentId`. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { defaultLogger, type Logger } from '../logger.js';
+import type { BatchAck } from '../protocol/types.js';
 
 /** Port the collector listens on by default. */
 export const DEFAULT_PORT = 8080;
@@ -16,6 +17,24 @@ export const DEFAULT_DATA_DIR = '.tps-collector';
  * with sketches of a wide latency spread is about 16 MiB.
  */
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Default dedupe window: 7 days. An applied marker is kept at least this long, far beyond any
+ * agent's local retention (60 minutes by default), so no record is still being resent when its
+ * marker goes.
+ */
+export const DEFAULT_DEDUPE_WINDOW_MS = 7 * 24 * 3_600_000;
+
+/** Shortest dedupe window accepted: one second, for tests; production wants days. */
+export const MIN_DEDUPE_WINDOW_MS = 1000;
+
+/** What the {@link CollectorOptions.onBatchApplied} test hook is told about a stored batch. */
+export interface BatchAppliedEvent {
+  agentId: string;
+  serverId: string;
+  /** The answer about to be sent, with `applied_seqs` and `duplicate_seqs`. */
+  ack: BatchAck;
+}
 
 /** Options of {@link startCollector}. */
 export interface CollectorOptions {
@@ -51,6 +70,23 @@ export interface CollectorOptions {
    * @default 33554432 (32 MiB)
    */
   bodyLimitBytes?: number;
+  /**
+   * Milliseconds an applied marker is kept, an integer from 1,000 to 2^53 - 1. A record resent
+   * after its marker is gone is counted again, so this must stay far above the longest time an
+   * agent keeps a record (`localRetentionMinutes`). Expired markers are deleted in bounded
+   * background steps every quarter of the window (at most every hour).
+   * @default 604800000 (7 days)
+   */
+  dedupeWindowMs?: number;
+  /**
+   * **A test hook.** Called for each batch of this agent's format after its synced write and
+   * before the answer is sent, with the answer; the answer waits for a returned promise. Crash
+   * tests use it to kill an agent between "applied" and "deleted". If it throws, the request
+   * answers 500 although the batch is stored, as if the answer had been lost. Not called for
+   * per-call batches or batches that fail.
+   * @default none
+   */
+  onBatchApplied?: (event: BatchAppliedEvent) => void | Promise<void>;
 }
 
 /** The options with every default applied and checked. */
@@ -62,6 +98,8 @@ export interface ResolvedCollectorOptions {
   readonly logger: Logger;
   readonly now: () => number;
   readonly bodyLimitBytes: number;
+  readonly dedupeWindowMs: number;
+  readonly onBatchApplied: ((event: BatchAppliedEvent) => void | Promise<void>) | undefined;
 }
 
 function checkInteger(field: string, value: number, min: number, max: number): number {
@@ -81,6 +119,12 @@ function checkText(field: string, value: string): string {
   return value;
 }
 
+function checkFunction(field: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ConfigError(field, `${field} must be a function, got ${typeof value}`);
+  }
+}
+
 /**
  * Applies the defaults and checks every option.
  *
@@ -89,9 +133,9 @@ function checkText(field: string, value: string): string {
 export function resolveCollectorOptions(options: CollectorOptions = {}): ResolvedCollectorOptions {
   const { port = DEFAULT_PORT, host = DEFAULT_HOST, dataDir = DEFAULT_DATA_DIR } = options;
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new ConfigError('now', `now must be a function, got ${typeof options.now}`);
-  }
+  const dedupeWindowMs = options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS;
+  checkFunction('now', options.now);
+  checkFunction('onBatchApplied', options.onBatchApplied);
 
   return {
     port: checkInteger('port', port, 0, 65_535),
@@ -100,5 +144,12 @@ export function resolveCollectorOptions(options: CollectorOptions = {}): Resolve
     logger: (options.logger ?? defaultLogger()).child({ component: 'collector' }),
     now: options.now ?? Date.now,
     bodyLimitBytes: checkInteger('bodyLimitBytes', bodyLimitBytes, 1024, 2 ** 30),
+    dedupeWindowMs: checkInteger(
+      'dedupeWindowMs',
+      dedupeWindowMs,
+      MIN_DEDUPE_WINDOW_MS,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    onBatchApplied: options.onBatchApplied,
   };
 }

@@ -13,6 +13,7 @@ import {
 import { batchBodySchema, heartbeatBodySchema, tpsQuerySchema } from '../protocol/schemas.js';
 import type { AgentRegistry } from './agents.js';
 import type { Ingestor } from './ingest.js';
+import type { BatchAppliedEvent } from './options.js';
 import { queryTps, resolveTpsQuery, type TpsQueryString } from './queries.js';
 import type { Store } from './store.js';
 
@@ -22,11 +23,13 @@ export interface RouteContext {
   ingestor: Ingestor;
   agents: AgentRegistry;
   now: () => number;
+  /** The test hook of `CollectorOptions.onBatchApplied`. */
+  onBatchApplied?: ((event: BatchAppliedEvent) => void | Promise<void>) | undefined;
 }
 
 /** Registers the collector's five routes on `app`. */
 export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
-  const { store, ingestor, agents, now } = context;
+  const { store, ingestor, agents, now, onBatchApplied } = context;
 
   app.post<{ Body: MetricBatch | LegacyMetricBatch }>(
     BATCH_PATH,
@@ -34,8 +37,13 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
     // The answer waits for the synced write: an agent may forget a batch once it has the ack.
     async (request) => {
       const body = request.body;
+      if ('metrics' in body) {
+        return ingestor.applyLegacyBatch(body);
+      }
+      const ack = await ingestor.applyBatch(body);
+      await onBatchApplied?.({ agentId: body.agent_id, serverId: body.server_id, ack });
 
-      return 'metrics' in body ? ingestor.applyLegacyBatch(body) : ingestor.applyBatch(body);
+      return ack;
     },
   );
 

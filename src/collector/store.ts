@@ -9,6 +9,12 @@ export interface PutOperation {
   value: unknown;
 }
 
+/**
+ * A range for {@link Store.entries}: a {@link KeyRange}, or one that starts just after the key
+ * `gt`; `limit` caps the entries yielded.
+ */
+export type ScanRange = (KeyRange | { gt: string; lt: string }) & { limit?: number };
+
 function storageError(action: string, cause: unknown): TpsError {
   const detail = cause instanceof Error ? cause.message : String(cause);
 
@@ -91,8 +97,24 @@ export class Store {
     }
   }
 
+  /**
+   * Deletes the keys in one atomic batch, not synced: the callers (pruning) lose nothing but
+   * time when a crash undoes it, and so leave the disk's syncs to the writes agents wait for.
+   */
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length === 0) {
+      return;
+    }
+    const batch = keys.map((key) => ({ type: 'del' as const, key }));
+    try {
+      await this.db.batch(batch, { sync: false });
+    } catch (error) {
+      throw storageError('delete', error);
+    }
+  }
+
   /** Yields every entry in `range`, in key order. */
-  async *entries(range: KeyRange): AsyncGenerator<[string, unknown]> {
+  async *entries(range: ScanRange): AsyncGenerator<[string, unknown]> {
     try {
       for await (const entry of this.db.iterator(range)) {
         yield entry;

@@ -71,7 +71,9 @@ export function resolveMeasureOptions(options: unknown): ResolvedMeasureOptions 
       `trackErrors must be a boolean; received ${show(trackErrors)}`,
     );
   }
-  if (agent !== undefined && (typeof agent !== 'object' || agent === null)) {
+  // `in` rather than reading it: a host's meter may be a getter, read only when a call is made.
+  const hasMeter = typeof agent === 'object' && agent !== null && 'meter' in agent;
+  if (agent !== undefined && !hasMeter) {
     throw new ConfigError('agent', `agent must be an object with a meter; received ${show(agent)}`);
   }
 

@@ -55,9 +55,11 @@ describe('tps-collector CLI', () => {
 
     assert.equal(code, 0);
     assert.match(stdout, /Usage: tps-collector \[options\]/);
-    assert.match(stdout, /--port <number>.*\(default: 8080\)/);
-    assert.match(stdout, /--host <host>.*\(default: "127\.0\.0\.1"\)/);
-    assert.match(stdout, /--data-dir <dir>[\s\S]*\(default:\s+"\.tps-collector"\)/);
+    // Commander wraps the descriptions at 80 columns, so a default may sit on the next line.
+    assert.match(stdout, /--port <number>[^(]*\(default:\s+8080\)/);
+    assert.match(stdout, /--host <host>[^(]*\(default:\s+"127\.0\.0\.1"\)/);
+    assert.match(stdout, /--data-dir <dir>[^(]*\(default:\s+"\.tps-collector"\)/);
+    assert.match(stdout, /--dedupe-window-ms <ms>[^(]*\(default:\s+604800000\)/);
     assert.match(stdout, /SIGTERM/);
   });
 
@@ -106,6 +108,16 @@ describe('tps-collector CLI', () => {
 
     assert.equal(code, 1);
     assert.match(stderr, /--port <number>.*must be an integer from 0 to 65535/);
+  });
+
+  it('refuses a dedupe window that is no whole number or under a second', async () => {
+    const words = await output(run(['--dedupe-window-ms', '7d']));
+    const small = await output(run(['--dedupe-window-ms', '999', '--port', '0']));
+
+    assert.equal(words.code, 1);
+    assert.match(words.stderr, /--dedupe-window-ms <ms>.*must be a whole number of milliseconds/);
+    assert.equal(small.code, 1);
+    assert.match(small.stderr, /^tps-collector: dedupeWindowMs must be an integer from 1000/);
   });
 
   it('exits with 1 and says why when it cannot start', async () => {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_DATA_DIR,
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_HOST,
   DEFAULT_PORT,
   startCollector,
@@ -25,6 +26,24 @@ describe('resolveCollectorOptions', () => {
     assert.equal(DEFAULT_DATA_DIR, '.tps-collector');
     assert.equal(options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES);
     assert.equal(options.now, Date.now);
+    assert.equal(options.dedupeWindowMs, DEFAULT_DEDUPE_WINDOW_MS);
+    assert.equal(DEFAULT_DEDUPE_WINDOW_MS, 7 * 24 * 60 * 60 * 1000);
+    assert.equal(options.onBatchApplied, undefined);
+  });
+
+  it('refuses a dedupe window under a second and a hook that is no function', () => {
+    for (const dedupeWindowMs of [999, 1.5e3 + 0.5, -1]) {
+      assert.throws(() => resolveCollectorOptions({ dedupeWindowMs }), {
+        code: 'ERR_TPS_CONFIG',
+        field: 'dedupeWindowMs',
+        message: `dedupeWindowMs must be an integer from 1000 to 9007199254740991, got ${dedupeWindowMs}`,
+      });
+    }
+    const onBatchApplied = 'kill' as unknown as () => void;
+    assert.throws(() => resolveCollectorOptions({ onBatchApplied }), {
+      field: 'onBatchApplied',
+      message: 'onBatchApplied must be a function, got string',
+    });
   });
 
   it('refuses a port out of range, naming it and the value', () => {

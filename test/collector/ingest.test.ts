@@ -63,6 +63,8 @@ describe('collector ingest of MetricBatch', () => {
       received_count: 2,
       applied_count: 2,
       duplicate_count: 0,
+      applied_seqs: [1, 2],
+      duplicate_seqs: [],
     });
     const answer = await tps(test.collector, 'gateway=g-sum');
     assert.deepEqual(answer.total, { count: 102, errors: 4 });
@@ -121,6 +123,8 @@ describe('collector ingest of MetricBatch', () => {
       received_count: 3,
       applied_count: 0,
       duplicate_count: 3,
+      applied_seqs: [],
+      duplicate_seqs: [1, 2, 3],
     });
     assert.deepEqual((await tps(test.collector, 'gateway=g-dup')).total, { count: 3, errors: 0 });
   });
@@ -134,6 +138,8 @@ describe('collector ingest of MetricBatch', () => {
 
     assert.equal(ack.body.applied_count, 2);
     assert.equal(ack.body.duplicate_count, 2);
+    assert.deepEqual(ack.body.applied_seqs, [3, 4]);
+    assert.deepEqual(ack.body.duplicate_seqs, [1, 2]);
     assert.equal((await tps(test.collector, 'gateway=g-part')).total.count, 4);
   });
 
@@ -150,6 +156,8 @@ describe('collector ingest of MetricBatch', () => {
     });
 
     assert.deepEqual([ack.body.applied_count, ack.body.duplicate_count], [1, 1]);
+    // The repeat is named a duplicate, so each list is as long as its count.
+    assert.deepEqual([ack.body.applied_seqs, ack.body.duplicate_seqs], [[7], [7]]);
     assert.equal((await tps(test.collector, 'gateway=g-rep')).total.count, 1);
   });
 
@@ -187,6 +195,39 @@ describe('collector ingest of MetricBatch', () => {
     );
   });
 
+  it('names each seq applied by exactly one of many overlapping batches in flight', async () => {
+    // 30 batches of 10 seqs each, starting 3 apart: every seq is in up to 4 batches at once.
+    const batches = Array.from({ length: 30 }, (_, i) => ({
+      agent_id: 'agent-overlap',
+      server_id: 'srv-1',
+      records: Array.from({ length: 10 }, (_, j) =>
+        makeRecord({ seq: 3 * i + j + 1, gateway: 'g-overlap' }, [j + 1]),
+      ),
+    }));
+
+    const acks = await Promise.all(
+      batches.map((batch) => postJson<BatchAck>(batchUrl(test.collector), batch)),
+    );
+
+    const applied = acks.flatMap((ack) => ack.body.applied_seqs ?? []);
+    const distinct = new Set(batches.flatMap((batch) => batch.records.map((r) => r.seq)));
+    assert.equal(applied.length, distinct.size, 'no seq is applied twice');
+    assert.deepEqual(new Set(applied), distinct);
+    for (const [i, ack] of acks.entries()) {
+      const sent = batches[i]!.records.map((r) => r.seq);
+      const named = [...ack.body.applied_seqs!, ...ack.body.duplicate_seqs!];
+      assert.deepEqual(
+        named.sort((a, b) => a - b),
+        sent,
+        'every seq sent is named once',
+      );
+      assert.equal(ack.body.applied_count, ack.body.applied_seqs!.length);
+      assert.equal(ack.body.duplicate_count, ack.body.duplicate_seqs!.length);
+    }
+    const total = (await tps(test.collector, 'gateway=g-overlap')).total.count;
+    assert.equal(total, distinct.size);
+  });
+
   it('answers an empty batch with zero counts', async () => {
     const ack = await postJson<BatchAck>(batchUrl(test.collector), {
       agent_id: 'agent-i',
@@ -199,6 +240,8 @@ describe('collector ingest of MetricBatch', () => {
       received_count: 0,
       applied_count: 0,
       duplicate_count: 0,
+      applied_seqs: [],
+      duplicate_seqs: [],
     });
   });
 

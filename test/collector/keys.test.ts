@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  afterAgentMarkers,
   appliedKey,
+  appliedRange,
   canonicalTags,
   heartbeatKey,
   heartbeatRange,
+  parseAppliedKey,
   parseSeriesKey,
   seriesKey,
   seriesRange,
@@ -88,6 +91,32 @@ describe('applied and heartbeat keys', () => {
       appliedKey('a', 10),
       appliedKey('a', 100),
     ]);
+  });
+
+  it('splits an applied key back into agent and seq', () => {
+    assert.deepEqual(parseAppliedKey(appliedKey('agent "x" 🚀', 42)), {
+      agentId: 'agent "x" 🚀',
+      seq: 42,
+    });
+    assert.throws(() => parseAppliedKey(heartbeatKey('a')), /not an applied marker key/);
+  });
+
+  it('puts every applied key, and no other kind, in the applied range', () => {
+    const range = appliedRange();
+
+    assert.equal(inRange(appliedKey('', 0), range), true);
+    assert.equal(inRange(appliedKey('\uffff', Number.MAX_SAFE_INTEGER), range), true);
+    assert.equal(inRange(heartbeatKey('a'), range), false);
+    assert.equal(inRange(seriesKey(parts()), range), false);
+  });
+
+  it('bounds the markers of one agent from above, below every later agent', () => {
+    const end = afterAgentMarkers('a');
+
+    assert.ok(appliedKey('a', Number.MAX_SAFE_INTEGER) < end);
+    assert.ok(end < appliedKey('a ', 0), 'an id that extends it with a space sorts after');
+    assert.ok(end < appliedKey('b', 0));
+    assert.ok(appliedKey('', 1) < end);
   });
 
   it('puts every heartbeat key, and no other kind, in the heartbeat range', () => {

@@ -46,6 +46,34 @@ describe('Store', () => {
     }
   });
 
+  it('starts a range after a key and stops at a limit', async () => {
+    const store = await Store.open(`${dir}/after`);
+    try {
+      await store.write(['r1', 'r2', 'r3', 'r4'].map((key) => ({ key, value: key })));
+
+      const keys: string[] = [];
+      for await (const [key] of store.entries({ gt: 'r1', lt: 'r9', limit: 2 })) keys.push(key);
+
+      assert.deepEqual(keys, ['r2', 'r3']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('deletes keys in one batch, and does nothing for none', async () => {
+    const store = await Store.open(`${dir}/delete`);
+    try {
+      await store.write(['d1', 'd2', 'd3'].map((key) => ({ key, value: 1 })));
+
+      await store.delete(['d1', 'd3', 'missing']);
+      await store.delete([]);
+
+      assert.deepEqual(await store.getMany(['d1', 'd2', 'd3']), [undefined, 1, undefined]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('yields a range in key order, upper bound excluded', async () => {
     const store = await Store.open(`${dir}/range`);
     try {

@@ -76,8 +76,9 @@ describe('measuring options', () => {
     assertRefused({ gateway: 'g', trackErrors: 'no' }, 'trackErrors', /boolean; received "no"/);
   });
 
-  it('refuses an agent that is not an object', () => {
+  it('refuses an agent that is not an object with a meter', () => {
     assertRefused({ gateway: 'g', agent: 'agent-1' }, 'agent', /received "agent-1"/);
+    assertRefused({ gateway: 'g', agent: {} }, 'agent', /received an object/);
   });
 
   it('refuses options that are not an object', () => {
