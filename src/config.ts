@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
+import { MAX_NAME_LENGTH, NAME_PATTERN } from './protocol/schemas.js';
 
 /**
  * Options of an agent. Each one may also come from the `TPS_*` environment variable named in
@@ -152,7 +153,7 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
 };
 
 // What the collector stores as a name: see MAX_NAME_LENGTH and NAME_PATTERN in protocol.
-const SERVER_ID = /^[^\u0000-\u001F\u007F]{1,1024}$/;
+const SERVER_ID = new RegExp(`^${NAME_PATTERN.slice(1, -2)}{1,${MAX_NAME_LENGTH}}$`);
 const TRUE_WORDS = new Set(['true', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', '0', 'no']);
 

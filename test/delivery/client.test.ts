@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CollectorClient } from '../../src/delivery/index.js';
+import { CollectorClient, RequestTimeoutError, RetryAfterError } from '../../src/delivery/index.js';
 import { HttpStatusError } from '../../src/errors.js';
 
 /**
@@ -12,7 +12,12 @@ import { HttpStatusError } from '../../src/errors.js';
 describe('CollectorClient', () => {
   let server: Server;
   let url: string;
-  let answer: { status: number; body: string; delayMs?: number };
+  let answer: {
+    status: number;
+    body: string;
+    delayMs?: number;
+    headers?: Record<string, string>;
+  };
   let lastBody = '';
 
   before(async () => {
@@ -22,7 +27,10 @@ describe('CollectorClient', () => {
       request.on('end', () => {
         lastBody = body;
         setTimeout(() => {
-          response.writeHead(answer.status, { 'content-type': 'application/json' });
+          response.writeHead(answer.status, {
+            'content-type': 'application/json',
+            ...answer.headers,
+          });
           response.end(answer.body);
         }, answer.delayMs ?? 0);
       });
@@ -88,7 +96,73 @@ describe('CollectorClient', () => {
     answer = { status: 200, body: '{}', delayMs: 1000 };
     const client = new CollectorClient({ collectorUrl: url, requestTimeoutMs: 100 });
 
-    await assert.rejects(client.postBatch(batch), { name: 'AbortError' });
+    await assert.rejects(client.postBatch(batch), (error: unknown) => {
+      assert.ok(error instanceof RequestTimeoutError);
+      assert.equal(error.code, 'ETIMEDOUT');
+      return true;
+    });
+    client.close();
+  });
+
+  it("tells the caller's abort from a timeout", async () => {
+    answer = { status: 200, body: '{}', delayMs: 1000 };
+    const client = new CollectorClient({ collectorUrl: url, requestTimeoutMs: 5000 });
+
+    await assert.rejects(client.postBatch(batch, AbortSignal.timeout(50)), { name: 'AbortError' });
+    client.close();
+  });
+
+  it('reads Retry-After in seconds or as a date on 429 and 503 only', async () => {
+    const client = new CollectorClient({ collectorUrl: url, requestTimeoutMs: 1000 });
+    const busy = '{"status":"error","error":"busy"}';
+
+    answer = { status: 429, body: busy, headers: { 'retry-after': '7' } };
+    await assert.rejects(client.postBatch(batch), (error: unknown) => {
+      assert.ok(error instanceof RetryAfterError);
+      assert.equal(error.retryAfterMs, 7000);
+      assert.equal(error.detail, 'busy');
+      return true;
+    });
+
+    const at = new Date(Date.now() + 60_000).toUTCString();
+    answer = { status: 503, body: busy, headers: { 'retry-after': at } };
+    await assert.rejects(client.postBatch(batch), (error: unknown) => {
+      assert.ok(error instanceof RetryAfterError);
+      assert.ok(error.retryAfterMs > 55_000 && error.retryAfterMs <= 60_000);
+      return true;
+    });
+
+    answer = { status: 500, body: busy, headers: { 'retry-after': '7' } };
+    await assert.rejects(client.postBatch(batch), (error: unknown) => {
+      assert.ok(!(error instanceof RetryAfterError));
+      return true;
+    });
+    client.close();
+  });
+
+  it('refuses a 2xx whose body is not JSON', async () => {
+    answer = { status: 200, body: '<html>welcome</html>' };
+    const client = new CollectorClient({ collectorUrl: url, requestTimeoutMs: 1000 });
+
+    await assert.rejects(client.postBatch(batch), { code: 'ERR_TPS_PROTOCOL' });
+    client.close();
+  });
+
+  it('drops idle connections so that the next request opens a fresh one', async () => {
+    answer = { status: 200, body: '' };
+    let connections = 0;
+    const count = () => (connections += 1);
+    server.on('connection', count);
+    const client = new CollectorClient({ collectorUrl: url, requestTimeoutMs: 1000 });
+
+    await client.postHeartbeat({} as never);
+    await client.postHeartbeat({} as never);
+    assert.equal(connections, 1, 'keep-alive reuses the connection');
+    client.dropIdleConnections();
+    await client.postHeartbeat({} as never);
+
+    assert.equal(connections, 2);
+    server.off('connection', count);
     client.close();
   });
 });
