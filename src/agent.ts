@@ -15,7 +15,10 @@ export type { AgentStats } from './stats.js';
 
 /** Options of {@link createAgent}: the configuration plus what cannot come from the environment. */
 export interface CreateAgentOptions extends AgentOptions {
-  /** A pino (or pino-compatible) logger; each component logs through a child of it. @default silent */
+  /**
+   * A pino (or pino-compatible) logger; each component logs through a child of it. @default
+   * silent
+   */
   logger?: Logger;
   /** Where time comes from; tests pass their own. @default the system clock */
   clock?: Clock;
@@ -241,6 +244,9 @@ export class Agent implements MeterHost, AsyncDisposable {
   private async sendHeartbeat(signal?: AbortSignal): Promise<void> {
     const log = this.log;
     if (log === undefined || log.isClosed) return;
+    // While the breaker is open the collector is failing: the breaker's one probe per period
+    // is all it should see of us. Heartbeats resume once a probe got through.
+    if (this.sender?.stats().state === 'open') return;
 
     try {
       const stats = this.getStats();

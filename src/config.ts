@@ -9,25 +9,46 @@ import { MAX_NAME_LENGTH, NAME_PATTERN } from './protocol/schemas.js';
  * default.
  */
 export interface AgentOptions {
-  /** Base URL of the collector, http or https. `TPS_COLLECTOR_URL`. @default 'http://localhost:8080' */
+  /**
+   * Base URL of the collector, http or https. `TPS_COLLECTOR_URL`. @default
+   * 'http://localhost:8080'
+   */
   collectorUrl?: string;
   /** Name of this server in the collector's figures. `TPS_SERVER_ID`. @default the host name */
   serverId?: string;
   /** Records in one request, 1 to 10,000. `TPS_BATCH_SIZE`. @default 100 */
   batchSize?: number;
-  /** Seconds between send rounds when there is no backlog, > 0. `TPS_TRANSMISSION_INTERVAL`. @default 10 */
+  /**
+   * Seconds between send rounds when there is no backlog, > 0. `TPS_TRANSMISSION_INTERVAL`.
+   * @default 10
+   */
   transmissionIntervalSeconds?: number;
-  /** Retries of one failed send before it waits for the next round, 0 to 100. `TPS_MAX_RETRIES`. @default 3 */
+  /**
+   * Retries of one failed send before it waits for the next round, 0 to 100. `TPS_MAX_RETRIES`.
+   * @default 3
+   */
   maxRetries?: number;
-  /** Minutes a record may wait locally before it is dropped, > 0. `TPS_LOCAL_RETENTION_MINUTES`. @default 60 */
+  /**
+   * Minutes a record may wait locally before it is dropped, > 0. `TPS_LOCAL_RETENTION_MINUTES`.
+   * @default 60
+   */
   localRetentionMinutes?: number;
   /** Whether calls are measured at all. `TPS_ENABLE_METRICS`. @default true */
   enableMetrics?: boolean;
-  /** Whether throttles admit by rate; when false every call is admitted. `TPS_ENABLE_THROTTLING`. @default true */
+  /**
+   * Whether throttles admit by rate; when false every call is admitted. `TPS_ENABLE_THROTTLING`.
+   * @default true
+   */
   enableThrottling?: boolean;
-  /** Directory of the write-ahead log. `TPS_DATA_DIR`. @default '.tps-agent' under the working directory */
+  /**
+   * Directory of the write-ahead log. `TPS_DATA_DIR`. @default '.tps-agent' under the working
+   * directory
+   */
   dataDir?: string;
-  /** Milliseconds between appends of in-memory buckets to the log, 10 to 60,000. `TPS_FLUSH_INTERVAL_MS`. @default 1000 */
+  /**
+   * Milliseconds between appends of in-memory buckets to the log, 10 to 60,000.
+   * `TPS_FLUSH_INTERVAL_MS`. @default 1000
+   */
   flushIntervalMs?: number;
   /** Seconds between heartbeats, > 0. `TPS_HEARTBEAT_INTERVAL`. @default 30 */
   heartbeatIntervalSeconds?: number;

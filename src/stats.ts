@@ -2,7 +2,9 @@ import type { SenderStats } from './delivery/index.js';
 import type { DroppedCounts } from './protocol/types.js';
 import type { WriteAheadLog } from './wal/index.js';
 
-/** A snapshot of an agent's counters, from `Agent.getStats()`. `docs/guarantees.md` explains each. */
+/**
+ * A snapshot of an agent's counters, from `Agent.getStats()`. `docs/guarantees.md` explains each.
+ */
 export interface AgentStats {
   /** The agent's id, kept in its data dir; null until the log is open. */
   agentId: string | null;
