@@ -1,0 +1,39 @@
+import { ClassicLevel } from 'classic-level';
+import { recordKey } from '../../../src/wal/keys.js';
+
+/** The raw forms of writing a batch of records to classic-level, as ceilings for the log. */
+export type RawForm = 'chained' | 'array-with-options';
+
+/** Opens a LevelDB the way the log does: UTF-8 keys and values. */
+export async function openRaw(location: string): Promise<ClassicLevel<string, string>> {
+  const db = new ClassicLevel<string, string>(location, {
+    keyEncoding: 'utf8',
+    valueEncoding: 'utf8',
+  });
+  await db.open();
+
+  return db;
+}
+
+/** Writes `values` under the next seqs after `firstSeq - 1` in one synced batch of `form`. */
+export async function writeRaw(
+  db: ClassicLevel<string, string>,
+  form: RawForm,
+  firstSeq: number,
+  values: readonly string[],
+): Promise<void> {
+  if (form === 'chained') {
+    const batch = db.batch();
+    for (const [i, value] of values.entries()) batch.put(recordKey(firstSeq + i), value);
+    await batch.write({ sync: true });
+    return;
+  }
+
+  // The form the issue warns about: an options object on every call of the array form.
+  const operations = values.map((value, i) => ({
+    type: 'put' as const,
+    key: recordKey(firstSeq + i),
+    value,
+  }));
+  await db.batch(operations, { sync: true });
+}
