@@ -10,27 +10,17 @@ import {
   type Clock,
   type Logger,
 } from '../src/index.js';
-import { startTestCollector, waitFor, type TestCollector } from './helpers/collector.js';
+import { useCollectorAndWorkDir, waitFor } from './helpers/collector.js';
 import { makeTempDir, removeDir } from './helpers/temp-dir.js';
 
 /** A port nothing listens on: the collector is "down". */
 const DEAD_COLLECTOR = 'http://127.0.0.1:9';
 
 describe('Agent with a real collector', () => {
-  let collector: TestCollector;
-  let workDir: string;
+  const env = useCollectorAndWorkDir('tps-agent-');
 
-  before(async () => {
-    collector = await startTestCollector();
-    workDir = await makeTempDir('tps-agent-');
-  });
-  after(async () => {
-    await collector.dispose();
-    await removeDir(workDir);
-  });
-
-  function agentAt(name: string, collectorUrl = collector.url): Agent {
-    return createAgent(join(workDir, name), {
+  function agentAt(name: string, collectorUrl = env.collector.url): Agent {
+    return createAgent(join(env.workDir, name), {
       collectorUrl,
       serverId: name,
       flushIntervalMs: 50,
@@ -56,7 +46,7 @@ describe('Agent with a real collector', () => {
     }
     await agent.close({ timeoutMs: 5000 });
 
-    const { total } = await collector.tps('exact-gw');
+    const { total } = await env.collector.tps('exact-gw');
     assert.deepEqual(total, { count: 5000, errors: 500 });
     const stats = agent.getStats();
     assert.equal(stats.localMetricsCount, 0);
@@ -68,7 +58,7 @@ describe('Agent with a real collector', () => {
     const agent = agentAt('background');
     for (let i = 0; i < 300; i += 1) await track('bg-gw', async () => i, { agent });
 
-    await waitFor(async () => (await collector.tps('bg-gw')).total.count === 300);
+    await waitFor(async () => (await env.collector.tps('bg-gw')).total.count === 300);
     // The acknowledgement comes before the delete that counts a record as sent.
     await waitFor(() => agent.getStats().localMetricsCount === 0);
     assert.ok(agent.getStats().totalMetricsSent > 0);
@@ -81,28 +71,30 @@ describe('Agent with a real collector', () => {
     await down.close({ timeoutMs: 300 });
     const pending = down.getStats().localMetricsCount;
     assert.ok(pending > 0, 'records wait in the log');
-    assert.deepEqual((await collector.tps('restart-gw')).total, { count: 0, errors: 0 });
+    assert.deepEqual((await env.collector.tps('restart-gw')).total, { count: 0, errors: 0 });
 
     const up = agentAt('restart');
     await waitFor(() => up.getStats().localMetricsCount === 0);
     await up.close();
 
-    assert.deepEqual((await collector.tps('restart-gw')).total, { count: 1234, errors: 0 });
+    assert.deepEqual((await env.collector.tps('restart-gw')).total, { count: 1234, errors: 0 });
     assert.equal(up.getStats().totalMetricsSent, pending);
   });
 
   it('reports its health in heartbeats', async () => {
-    const agent = createAgent(join(workDir, 'beats'), {
-      collectorUrl: collector.url,
+    const agent = createAgent(join(env.workDir, 'beats'), {
+      collectorUrl: env.collector.url,
       serverId: 'beats-server',
       heartbeatIntervalSeconds: 0.1,
     });
     await agent.ready();
 
     await waitFor(async () =>
-      (await collector.agents()).agents.some((a) => a.server_id === 'beats-server'),
+      (await env.collector.agents()).agents.some((a) => a.server_id === 'beats-server'),
     );
-    const listed = (await collector.agents()).agents.find((a) => a.server_id === 'beats-server');
+    const listed = (await env.collector.agents()).agents.find(
+      (a) => a.server_id === 'beats-server',
+    );
     assert.equal(listed?.agent_id, agent.getStats().agentId);
     assert.equal(listed?.status, 'healthy');
     await agent.close();

@@ -41,15 +41,24 @@ describe('a full disk', () => {
     }
   });
 
-  it('keeps refused records in memory and writes them once there is room', async (t) => {
+  /** An agent on a new small disk, or undefined where mounting one is not allowed. */
+  async function agentOnSmallDisk(): Promise<{ agent: Agent; disk: string } | undefined> {
     const disk = await smallDisk();
-    if (disk === undefined) return t.skip('mounting a tmpfs needs root');
+    if (disk === undefined) return undefined;
     mounts.push(disk);
     const agent = createAgent(join(disk, 'agent'), {
       collectorUrl: DEAD_COLLECTOR,
       flushIntervalMs: 60_000,
     });
     await agent.ready();
+
+    return { agent, disk };
+  }
+
+  it('keeps refused records in memory and writes them once there is room', async (t) => {
+    const onDisk = await agentOnSmallDisk();
+    if (onDisk === undefined) return t.skip('mounting a tmpfs needs root');
+    const { agent, disk } = onDisk;
 
     await fillDisk(agent);
     const full = agent.getStats();
@@ -65,14 +74,9 @@ describe('a full disk', () => {
   });
 
   it('counts what never reached the disk as lost when it closes', async (t) => {
-    const disk = await smallDisk();
-    if (disk === undefined) return t.skip('mounting a tmpfs needs root');
-    mounts.push(disk);
-    const agent = createAgent(join(disk, 'agent'), {
-      collectorUrl: DEAD_COLLECTOR,
-      flushIntervalMs: 60_000,
-    });
-    await agent.ready();
+    const onDisk = await agentOnSmallDisk();
+    if (onDisk === undefined) return t.skip('mounting a tmpfs needs root');
+    const { agent } = onDisk;
 
     await fillDisk(agent);
     const waiting = agent.getStats().unwrittenCount;

@@ -1,36 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startTestCollector, type TestCollector } from './helpers/collector.js';
-import { makeTempDir, removeDir } from './helpers/temp-dir.js';
+import { useCollectorAndWorkDir } from './helpers/collector.js';
 
 const run = promisify(execFile);
 
 describe('the agent in a host process', () => {
-  let collector: TestCollector;
-  let workDir: string;
-
-  before(async () => {
-    collector = await startTestCollector();
-    workDir = await makeTempDir('tps-process-');
-  });
-  after(async () => {
-    await collector.dispose();
-    await removeDir(workDir);
-  });
+  const env = useCollectorAndWorkDir('tps-process-');
 
   it('ships pending calls when the host ends on its own, and does not keep it alive', async () => {
     const fixture = resolve('build/test/fixtures/exit-naturally.js');
     const started = Date.now();
 
-    await run(process.execPath, [fixture, join(workDir, 'exit'), collector.url, '777'], {
+    await run(process.execPath, [fixture, join(env.workDir, 'exit'), env.collector.url, '777'], {
       timeout: 20_000,
     });
 
     assert.ok(Date.now() - started < 15_000, 'the process ended without waiting for timers');
-    assert.deepEqual((await collector.tps('exit-gw')).total, { count: 777, errors: 0 });
+    assert.deepEqual((await env.collector.tps('exit-gw')).total, { count: 777, errors: 0 });
   });
 
   it('loads with require() from CommonJS', async () => {

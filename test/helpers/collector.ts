@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { startCollector, type Collector } from '../../src/collector/index.js';
 import type { AgentsAnswer, TpsAnswer } from '../../src/protocol/types.js';
 import { makeTempDir, removeDir } from './temp-dir.js';
@@ -50,4 +51,28 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** What {@link useCollectorAndWorkDir} sets up; read its fields inside tests. */
+export interface CollectorAndWorkDir {
+  collector: TestCollector;
+  workDir: string;
+}
+
+/**
+ * Starts a real collector and makes a temp work dir before the suite's tests, and removes both
+ * after them. Call it at the top of a `describe`.
+ */
+export function useCollectorAndWorkDir(prefix: string): CollectorAndWorkDir {
+  const context = {} as CollectorAndWorkDir;
+  before(async () => {
+    context.collector = await startTestCollector();
+    context.workDir = await makeTempDir(prefix);
+  });
+  after(async () => {
+    await context.collector.dispose();
+    await removeDir(context.workDir);
+  });
+
+  return context;
 }
