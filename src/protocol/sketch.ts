@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { DDSketch } from '@datadog/sketches-js';
+import { SketchWriter, type BinRun, type CanonicalBins, type WireMapping } from './sketch-wire.js';
 
 // The library's own protobuf decoder, to look at a sketch before building it: building
 // allocates every bin between the lowest and the highest, so a few bytes naming two far-apart
@@ -43,6 +44,9 @@ export function newSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
 }
 
+/** Writes sketches of the shared mapping; see `sketch-wire.ts`. */
+export const sketchWriter = new SketchWriter(wireMappingOf(newSketch()));
+
 /**
  * Encodes a sketch for the wire: base64 of its protobuf form, with only the bins from the lowest
  * to the highest non-empty one. The library's own `toProto()` writes the whole allocated store
@@ -50,27 +54,97 @@ export function newSketch(): DDSketch {
  * of encoding, which at a thousand busy series a second stalled the host's event loop.
  */
 export function encodeSketch(sketch: DDSketch): string {
+  const positive = trimmedRun(sketch.store);
+  const negative = trimmedRun(sketch.negativeStore);
+  if (sketchWriter.matches(wireMappingOf(sketch))) {
+    return sketchWriter.encode(positive, sketch.zeroCount, negative);
+  }
+
+  // Another mapping than ours: only a sketch decoded from elsewhere has one.
   const message = {
     mapping: sketch.mapping.toProto(),
-    positiveValues: trimmedStore(sketch.store),
-    negativeValues: trimmedStore(sketch.negativeStore),
+    positiveValues: protoStore(positive),
+    negativeValues: protoStore(negative),
     zeroCount: sketch.zeroCount,
   };
 
   return Buffer.from(ProtoSketch.encode(message).finish()).toString('base64');
 }
 
-function trimmedStore(store: DDSketch['store']): ProtoStore {
+/**
+ * Where a record draft may keep the bins its `sketch` text was written from: the agent's
+ * write-ahead log stores the bins, and reading them back out of the base64 text cost it more
+ * than the rest of storing a record. A symbol, so that JSON and the wire never see it, and set
+ * non-enumerable by {@link attachSketchBins}, so that a spread copy of a draft, which may then
+ * change its `sketch`, does not carry stale bins along.
+ */
+export const SKETCH_BINS: unique symbol = Symbol('tps.sketchBins');
+
+/** A record draft that may carry the bins of its sketch; see {@link SKETCH_BINS}. */
+export interface SketchBinsCarrier {
+  readonly [SKETCH_BINS]?: CanonicalBins;
+}
+
+/**
+ * Encodes `sketch` as {@link encodeSketch} does and attaches a copy of its bins to `draft`,
+ * which must hold the returned text as its `sketch`. Sketches that are not canonical (another
+ * mapping, negative values, counts that are not whole) get no bins.
+ *
+ * @returns the wire text.
+ */
+export function encodeSketchFor(draft: object, sketch: DDSketch): string {
+  const text = encodeSketch(sketch);
+  const positive = trimmedRun(sketch.store);
+  const isCanonical =
+    sketch.negativeStore.count === 0 &&
+    sketch.negativeStore.bins.length === 0 &&
+    sketch.negativeStore.offset === 0 &&
+    Number.isSafeInteger(sketch.zeroCount) &&
+    sketchWriter.matches(wireMappingOf(sketch));
+  const counts = Array.prototype.slice.call(
+    positive.counts,
+    positive.from,
+    positive.to,
+  ) as number[];
+  if (isCanonical && counts.every((count) => Number.isSafeInteger(count) && count >= 0)) {
+    const bins: CanonicalBins = {
+      positive: { firstKey: positive.firstKey, counts },
+      zeroCount: sketch.zeroCount,
+    };
+    Object.defineProperty(draft, SKETCH_BINS, { value: bins, enumerable: false });
+  }
+
+  return text;
+}
+
+function wireMappingOf(sketch: DDSketch): WireMapping {
+  const mapping = sketch.mapping as unknown as {
+    gamma: number;
+    _offset: number;
+    _protoInterpolation(): number;
+  };
+
+  return {
+    gamma: mapping.gamma,
+    indexOffset: mapping._offset,
+    interpolation: mapping._protoInterpolation(),
+  };
+}
+
+function trimmedRun(store: DDSketch['store']): BinRun {
   const bins = store.bins;
   let first = 0;
   let last = bins.length - 1;
   while (first <= last && bins[first] === 0) first++;
   while (last >= first && bins[last] === 0) last--;
 
-  return {
-    contiguousBinCounts: bins.slice(first, last + 1),
-    contiguousBinIndexOffset: store.offset + first,
-  };
+  return { firstKey: store.offset + first, counts: bins, from: first, to: last + 1 };
+}
+
+function protoStore(run: BinRun): ProtoStore {
+  const counts = Array.from(run.counts).slice(run.from, run.to);
+
+  return { contiguousBinCounts: counts, contiguousBinIndexOffset: run.firstKey };
 }
 
 /**

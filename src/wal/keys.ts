@@ -44,14 +44,17 @@ export const META = {
 } as const;
 
 /** The layout version this code writes. */
-export const FORMAT_VERSION = '2';
+export const FORMAT_VERSION = '3';
 
 /**
  * Layout versions this code reads. Version 1 had no `m!pending-bytes`, `m!quarantined`, `q!`
- * entries or `stored_at` in record values; opening one recounts the records once and writes
- * version 2.
+ * entries or `stored_at` in record values; version 2 stored records as JSON objects with the
+ * sketch in its wire form, where version 3 writes arrays with the sketch's bins as text
+ * (`codec.ts`). Records of every version are read as they are; opening an older log recounts
+ * its records once and marks it version 3, so that a release that cannot read the new records
+ * refuses the directory instead of quarantining them.
  */
-export const READABLE_FORMATS: readonly string[] = ['1', FORMAT_VERSION];
+export const READABLE_FORMATS: readonly string[] = ['1', '2', FORMAT_VERSION];
 
 /** The meta key counting records dropped for `reason`, e.g. `m!deleted!sent`. */
 export function deletedKey(reason: string): string {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEntry, encodeEntry, recordProblem } from '../../src/wal/codec.js';
+import { encodeSketch, newSketch } from '../../src/protocol/sketch.js';
 import { recordKey } from '../../src/wal/keys.js';
+import { binsToText, textToBins } from '../../src/wal/sketch-text.js';
+import { seededRandom } from '../../scripts/bench/random.js';
 import { makeDraft } from './fixtures/drafts.js';
 
 describe('record codec', () => {
@@ -56,5 +59,76 @@ describe('record codec', () => {
     assert.equal(recordProblem(makeDraft(1)), undefined);
     assert.equal(recordProblem({ ...makeDraft(1), extra: true }), undefined);
     assert.match(recordProblem({ ...makeDraft(1), count: Infinity }) ?? '', /count is Infinity/);
+  });
+});
+
+describe('record codec, sketches', () => {
+  it('keeps a canonical sketch as its bins and gives the same wire text back', () => {
+    const random = seededRandom(3);
+    for (let i = 0; i < 100; i++) {
+      const sketch = newSketch();
+      const calls = 1 + Math.floor(random() * 800);
+      for (let call = 0; call < calls; call++)
+        sketch.accept(random() < 0.02 ? 0 : 12 * (1 + random() * random() * 20));
+      const draft = makeDraft(1000, { sketch: encodeSketch(sketch) });
+
+      const entry = encodeEntry(1, draft, 5);
+      const decoded = decodeEntry(entry.key, entry.value);
+
+      assert.ok(entry.value.includes('"~'), 'stored as bins');
+      assert.ok(entry.bytes < draft.sketch.length, `${entry.bytes} < ${draft.sketch.length}`);
+      assert.deepEqual(decoded, { ok: true, record: { ...draft, seq: 1 }, storedAtMs: 5 });
+    }
+  });
+
+  it('keeps any other sketch text as it was given', () => {
+    const sketch = newSketch();
+    sketch.accept(15);
+    const untrimmed = Buffer.from(sketch.toProto()).toString('base64');
+    for (const other of [untrimmed, '', 'AAAA', '~not bins', '~~']) {
+      const draft = makeDraft(1000, { sketch: other });
+      const entry = encodeEntry(2, draft, 5);
+
+      assert.deepEqual(decodeEntry(entry.key, entry.value), {
+        ok: true,
+        record: { ...draft, seq: 2 },
+        storedAtMs: 5,
+      });
+    }
+  });
+
+  it('names the sketch when its bins text is damaged', () => {
+    const sketch = newSketch();
+    sketch.accept(15);
+    const entry = encodeEntry(1, makeDraft(1000, { sketch: encodeSketch(sketch) }), 5);
+    const damaged = entry.value.replace(/"~[^"]*"/, '"~AAA*"');
+
+    const decoded = decodeEntry(entry.key, damaged);
+
+    assert.ok(!decoded.ok);
+    assert.match(decoded.problem, /^sketch is unreadable/);
+  });
+});
+
+describe('sketch bins text', () => {
+  it('reads back every run of counts it writes', () => {
+    const random = seededRandom(5);
+    for (let i = 0; i < 300; i++) {
+      const counts = Array.from({ length: Math.floor(random() * 300) }, () =>
+        random() < 0.5 ? 0 : Math.floor(random() ** 4 * 2 ** (random() * 53)),
+      );
+      const bins = {
+        positive: { firstKey: Math.floor((random() - 0.5) * 4000), counts },
+        zeroCount: Math.floor(random() * 1e6),
+      };
+
+      assert.deepEqual(textToBins(binsToText(bins)), bins);
+    }
+  });
+
+  it('refuses text that is not bins', () => {
+    for (const text of ['', 'A', 'AAA*', 'AAg', 'AAA', 'AA' + '_'.repeat(12) + 'A', 'AA\u00e9']) {
+      assert.equal(textToBins(text), undefined, JSON.stringify(text));
+    }
   });
 });

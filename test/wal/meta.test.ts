@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ClassicLevel } from 'classic-level';
 import { isTpsError } from '../../src/errors.js';
+import { FORMAT_VERSION } from '../../src/wal/keys.js';
 import { loadMeta } from '../../src/wal/meta.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { countsOf } from './fixtures/raw.js';
@@ -26,7 +27,7 @@ describe('loadMeta', () => {
     const first = await loadMeta(db, db.location);
     const second = await loadMeta(db, db.location);
 
-    assert.equal(await db.get('m!format'), '2');
+    assert.equal(await db.get('m!format'), FORMAT_VERSION);
     assert.equal(first.isNewIdentity, true);
     assert.equal(second.isNewIdentity, false);
     assert.equal(second.needsUpgrade, false);
@@ -36,7 +37,7 @@ describe('loadMeta', () => {
   });
 
   it('reads the counters from their meta keys', async () => {
-    await db.put('m!format', '2');
+    await db.put('m!format', FORMAT_VERSION);
     await db.put('m!agent-id', 'agent-1');
     await db.put('m!last-seq', '12');
     await db.put('m!deleted!retention', '4');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ClassicLevel } from 'classic-level';
 import { COUNTER_KEYS, LogCounters } from '../../src/wal/counters.js';
+import { FORMAT_VERSION } from '../../src/wal/keys.js';
 import { REPAIR_SEQ_GAP, reconcile, recount } from '../../src/wal/reconcile.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { countsOf } from './fixtures/raw.js';
@@ -61,7 +62,7 @@ describe('reconcile', () => {
     assert.equal(before.pendingBytes, 10);
     assert.equal(before.lastSeq, 4, 'an upgrade moves no seq');
     assert.equal(before.stored, 2);
-    assert.equal(await db.get('m!format'), '2');
+    assert.equal(await db.get('m!format'), FORMAT_VERSION);
     assert.equal(await db.get('m!pending-bytes'), '10');
   });
 

@@ -67,10 +67,10 @@ describe('RecordStore', () => {
     clock.advance(1234);
     await store.append([makeDraft(5)]);
 
-    const value = JSON.parse((await db.get(recordKey(1))) ?? '{}') as Record<string, unknown>;
+    const value = JSON.parse((await db.get(recordKey(1))) ?? '[]') as unknown[];
     const [record] = (await store.readPage(1)).records;
 
-    assert.equal(value.stored_at, 1_700_000_001_234);
+    assert.equal(value[1], 1_700_000_001_234);
     assert.deepEqual(record, { ...makeDraft(5), seq: 1 });
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FORMAT_VERSION } from '../../src/wal/keys.js';
 import { REPAIR_SEQ_GAP } from '../../src/wal/reconcile.js';
 import { REPAIR_MARKER } from '../../src/wal/recovery.js';
 import { LogReporter } from '../../src/wal/reporter.js';
@@ -17,7 +18,7 @@ afterEach(() => harness.tearDown());
 const HOUR = 3_600_000;
 
 describe('WriteAheadLog on a layout version 1 data dir', () => {
-  it('counts the bytes once, writes version 2 and ages old records by their t', async () => {
+  it('counts the bytes once, writes version 3 and ages old records by their t', async () => {
     const old = JSON.stringify(makeDraft(1_700_000_000_000 - 2 * HOUR));
     const recent = JSON.stringify(makeDraft(1_700_000_000_000 - 1000));
     await writeRaw(harness.location, {
@@ -44,7 +45,38 @@ describe('WriteAheadLog on a layout version 1 data dir', () => {
     );
     assert.equal((await log.append(makeDrafts(1)))[0]?.seq, 4);
     await log.close();
-    assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), '2');
+    assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
+  });
+});
+
+describe('WriteAheadLog on a layout version 2 data dir', () => {
+  it('reads its JSON records as they are, writes arrays after them and marks version 3', async () => {
+    const draft = makeDraft(1_700_000_000_000 - 1000);
+    const stored = JSON.stringify({ ...draft, stored_at: 1_700_000_000_000 - 500 });
+    await writeRaw(harness.location, {
+      'm!format': '2',
+      'm!agent-id': 'agent-v2',
+      'm!last-seq': '1',
+      'm!pending': '1',
+      'm!pending-bytes': String(Buffer.byteLength(stored)),
+      'm!stored': '1',
+      'm!quarantined': '0',
+      'r!0000000000000001': stored,
+    });
+
+    const log = await harness.open({ clock: new FakeClock() });
+    await log.append([makeDraft(1_700_000_000_000)]);
+    const records = await log.readOldest(10);
+    await log.close();
+
+    assert.equal(log.agentId, 'agent-v2');
+    assert.deepEqual(records, [
+      { ...draft, seq: 1 },
+      { ...makeDraft(1_700_000_000_000), seq: 2 },
+    ]);
+    assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
+    const newValue = await withRaw(harness.location, (db) => db.get('r!0000000000000002'));
+    assert.ok(newValue?.startsWith('[3,'), newValue);
   });
 });
 

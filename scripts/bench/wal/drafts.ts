@@ -1,5 +1,6 @@
 import type { Clock } from '../../../src/clock.js';
 import { Meter } from '../../../src/meter/index.js';
+import { SKETCH_BINS, type SketchBinsCarrier } from '../../../src/protocol/sketch.js';
 import type { RecordDraft } from '../../../src/protocol/types.js';
 import { latencySampler, seededRandom } from '../random.js';
 
@@ -62,7 +63,17 @@ function failureOf(pick: number): Error {
   return pick < 0.5 ? new Error('upstream timeout') : new RangeError('amount out of range');
 }
 
-/** Copies `drafts` moved `seconds` later, so that successive batches are distinct seconds. */
+/**
+ * Copies `drafts` moved `seconds` later, so that successive batches are distinct seconds. The
+ * sketch's bins go along, as they come with a draft straight from the meter (a spread leaves
+ * them out, since they are not enumerable).
+ */
 export function shifted(drafts: readonly RecordDraft[], seconds: number): RecordDraft[] {
-  return drafts.map((draft) => ({ ...draft, t: draft.t + seconds * 1000 }));
+  return drafts.map((draft) => {
+    const copy = { ...draft, t: draft.t + seconds * 1000 };
+    const bins = (draft as SketchBinsCarrier)[SKETCH_BINS];
+    if (bins !== undefined) Object.defineProperty(copy, SKETCH_BINS, { value: bins });
+
+    return copy;
+  });
 }

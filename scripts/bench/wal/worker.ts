@@ -5,6 +5,7 @@
 import { encodeSketch, newSketch } from '../../../src/protocol/sketch.js';
 import { rm } from 'node:fs/promises';
 import type { RecordDraft } from '../../../src/protocol/types.js';
+import { encodeEntry } from '../../../src/wal/codec.js';
 import { WriteAheadLog } from '../../../src/wal/index.js';
 import { withSampling, type SamplingRequest } from '../sampling.js';
 import { readConfig, runMain } from '../worker-io.js';
@@ -16,6 +17,8 @@ export type WalConfig =
   | {
       job: 'append';
       location: string;
+      /** Calls per draft: 500 (a busy series) unless set. */
+      callsPerDraft?: number;
       batches: number;
       batchSize: number;
       profile?: SamplingRequest;
@@ -36,9 +39,9 @@ export interface WalResult {
   recordsPerSecond?: number;
   /** Mean bytes of a record's value. */
   valueBytes?: number;
-  /** Mean bytes of a record's sketch, inside that value. */
+  /** Mean bytes of a record's sketch in its wire form (base64 protobuf), before storing. */
   sketchBytes?: number;
-  /** Milliseconds to JSON-encode one batch, timed apart from the append. */
+  /** Milliseconds to encode one batch as the log does (`encodeEntry`), timed apart. */
   encodeMsPerBatch?: number;
   openMs?: number;
   /** Milliseconds of the first `readOldest(100)` after open. */
@@ -54,28 +57,29 @@ function sinceMs(start: bigint): number {
 }
 
 /** One distinct batch per second of drafts, made before timing starts. */
-function batchesOf(count: number, batchSize: number): RecordDraft[][] {
-  const base = realisticDrafts(batchSize);
+function batchesOf(count: number, batchSize: number, callsPerDraft?: number): RecordDraft[][] {
+  const base = realisticDrafts(batchSize, { callsPerDraft });
   const perBatchSeconds = Math.ceil(batchSize / 20);
 
   return Array.from({ length: count }, (_, b) => shifted(base, b * perBatchSeconds));
 }
 
-/** Mean value size and the warm cost of JSON-encoding one batch, as the log encodes it. */
+/** Mean length of the drafts' sketches in their wire form. */
 function meanSketchBytes(batch: readonly RecordDraft[]): number {
   return batch.reduce((sum, draft) => sum + draft.sketch.length, 0) / batch.length;
 }
 
+/** Mean stored value size and the warm cost of encoding one batch as the log does. */
 function encodingCost(batch: readonly RecordDraft[]): {
   valueBytes: number;
   encodeMsPerBatch: number;
 } {
   let bytes = 0;
   let best = Infinity;
-  // The best of five: the first passes include compiling JSON.stringify's fast paths.
+  // The best of five: the first passes include compiling the encoder.
   for (let pass = 0; pass < 5; pass++) {
     const start = process.hrtime.bigint();
-    bytes = batch.reduce((sum, draft) => sum + JSON.stringify(draft).length, 0);
+    bytes = batch.reduce((sum, draft, i) => sum + encodeEntry(i + 1, draft, 0).bytes, 0);
     best = Math.min(best, sinceMs(start));
   }
 
@@ -83,7 +87,11 @@ function encodingCost(batch: readonly RecordDraft[]): {
 }
 
 async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<WalResult> {
-  const batches = batchesOf(config.batches + WARMUP_BATCHES, config.batchSize);
+  const batches = batchesOf(
+    config.batches + WARMUP_BATCHES,
+    config.batchSize,
+    config.callsPerDraft,
+  );
   const { valueBytes, encodeMsPerBatch } = encodingCost(batches[0] ?? []);
   const sketchBytes = meanSketchBytes(batches[0] ?? []);
 
@@ -111,7 +119,7 @@ async function raw(config: Extract<WalConfig, { job: 'raw' }>): Promise<WalResul
   const values =
     config.values === 'small'
       ? small
-      : realisticDrafts(config.batchSize).map((draft) => JSON.stringify(draft));
+      : realisticDrafts(config.batchSize).map((draft, i) => encodeEntry(i + 1, draft, 0).value);
   const db = await openRaw(config.location);
   let seq = 1;
   for (let b = 0; b < WARMUP_BATCHES; b++, seq += values.length) {
@@ -146,7 +154,7 @@ async function fill(config: Extract<WalConfig, { job: 'fill' }>): Promise<WalRes
   const pending = log.pendingCount;
   await log.close();
 
-  const valueBytes = JSON.stringify(base[0]).length;
+  const valueBytes = base[0] === undefined ? 0 : encodeEntry(1, base[0], 0).bytes;
 
   return { recordsPerSecond: pending / seconds, pending, valueBytes };
 }
