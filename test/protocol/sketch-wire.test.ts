@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { decodeSketch, encodeSketch, newSketch, sketchWriter } from '../../src/protocol/sketch.js';
-import type { DDSketch } from '../../src/protocol/sketch.js';
+import { DDSketch } from '@datadog/sketches-js';
+import {
+  SKETCH_BINS,
+  decodeSketch,
+  encodeSketch,
+  encodeSketchFor,
+  newSketch,
+  sketchWriter,
+  type SketchBinsCarrier,
+} from '../../src/protocol/sketch.js';
 import { seededRandom } from '../../scripts/bench/random.js';
 
 const { DDSketch: ProtoSketch } = createRequire(import.meta.url)(
@@ -108,5 +116,55 @@ describe('sketchWriter', () => {
       assert.equal(sketchWriter.canonicalBinsOf(truncated), undefined, `cut at ${cut}`);
     }
     assert.equal(sketchWriter.canonicalBinsOf('not base64 at all!'), undefined);
+  });
+});
+
+describe('encodeSketchFor', () => {
+  it('attaches the bins the text was written from, hidden from JSON and spreads', () => {
+    const random = seededRandom(13);
+    for (let i = 0; i < 100; i++) {
+      const sketch = randomSketch(random);
+      const draft: SketchBinsCarrier = {};
+
+      const text = encodeSketchFor(draft, sketch);
+      const bins = draft[SKETCH_BINS];
+
+      assert.equal(text, encodeSketch(sketch));
+      assert.ok(bins !== undefined, `sketch ${i}`);
+      const read = sketchWriter.canonicalBinsOf(text);
+      assert.deepEqual(
+        [bins.positive.firstKey, Array.from(bins.positive.counts), bins.zeroCount],
+        [read?.positive.firstKey, Array.from(read?.positive.counts ?? []), read?.zeroCount],
+      );
+      assert.equal(JSON.stringify(draft), '{}');
+      assert.equal(({ ...draft } as SketchBinsCarrier)[SKETCH_BINS], undefined);
+    }
+  });
+
+  it('copies the bins, so that the sketch may change afterwards', () => {
+    const sketch = newSketch();
+    sketch.accept(5);
+    const draft: SketchBinsCarrier = {};
+    const text = encodeSketchFor(draft, sketch);
+
+    sketch.accept(5);
+    sketch.accept(900);
+
+    assert.equal(sketchWriter.encode(draft[SKETCH_BINS]!.positive, 0), text);
+  });
+
+  it('attaches nothing for a sketch the canonical form cannot hold', () => {
+    const negative = newSketch();
+    negative.accept(-2);
+    const fractional = newSketch();
+    fractional.accept(3, 0.5);
+    const otherMapping = new DDSketch({ relativeAccuracy: 0.05 });
+    otherMapping.accept(3);
+
+    for (const sketch of [negative, fractional, otherMapping]) {
+      const draft: SketchBinsCarrier = {};
+      assert.equal(encodeSketchFor(draft, sketch), encodeSketch(sketch));
+      assert.equal(draft[SKETCH_BINS], undefined);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEntry, encodeEntry, recordProblem } from '../../src/wal/codec.js';
-import { encodeSketch, newSketch } from '../../src/protocol/sketch.js';
+import { encodeSketch, encodeSketchFor, newSketch } from '../../src/protocol/sketch.js';
 import { recordKey } from '../../src/wal/keys.js';
 import { binsToText, textToBins } from '../../src/wal/sketch-text.js';
 import { seededRandom } from '../../scripts/bench/random.js';
@@ -130,5 +130,34 @@ describe('sketch bins text', () => {
     for (const text of ['', 'A', 'AAA*', 'AAg', 'AAA', 'AA' + '_'.repeat(12) + 'A', 'AA\u00e9']) {
       assert.equal(textToBins(text), undefined, JSON.stringify(text));
     }
+  });
+});
+
+describe('record codec, drafts that carry their bins', () => {
+  it('stores the bins a draft carries and reads back its text', () => {
+    const sketch = newSketch();
+    for (const ms of [3, 3, 40, 0]) sketch.accept(ms);
+    const draft = makeDraft(1000);
+    draft.sketch = encodeSketchFor(draft, sketch);
+
+    const entry = encodeEntry(1, draft, 5);
+    const decoded = decodeEntry(entry.key, entry.value);
+
+    assert.ok(entry.value.includes('"~'));
+    assert.deepEqual(decoded, { ok: true, record: { ...draft, seq: 1 }, storedAtMs: 5 });
+  });
+
+  it('does not store the bins of the draft a copy was spread from', () => {
+    const sketch = newSketch();
+    sketch.accept(3);
+    const draft = makeDraft(1000);
+    draft.sketch = encodeSketchFor(draft, sketch);
+    const copy = { ...draft, sketch: 'AAAA' };
+
+    const entry = encodeEntry(1, copy, 5);
+    const decoded = decodeEntry(entry.key, entry.value);
+
+    assert.ok(decoded.ok);
+    assert.equal(decoded.record.sketch, 'AAAA');
   });
 });
