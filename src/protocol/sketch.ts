@@ -80,9 +80,28 @@ export function encodeSketch(sketch: DDSketch): string {
  */
 export const SKETCH_BINS: unique symbol = Symbol('tps.sketchBins');
 
+/** Bins attached to a draft, with the text they were written as. */
+export interface AttachedBins {
+  readonly text: string;
+  readonly bins: CanonicalBins;
+}
+
 /** A record draft that may carry the bins of its sketch; see {@link SKETCH_BINS}. */
 export interface SketchBinsCarrier {
-  readonly [SKETCH_BINS]?: CanonicalBins;
+  readonly [SKETCH_BINS]?: AttachedBins;
+}
+
+/**
+ * The bins attached to `draft`, if its `sketch` is still the text they were written as: a draft
+ * whose sketch was changed afterwards is read from its text.
+ */
+export function attachedBinsOf(
+  draft: SketchBinsCarrier & { sketch: string },
+): CanonicalBins | undefined {
+  const attached = draft[SKETCH_BINS];
+
+  // The same string object in the common case, so the comparison costs nothing.
+  return attached !== undefined && attached.text === draft.sketch ? attached.bins : undefined;
 }
 
 /**
@@ -111,7 +130,13 @@ export function encodeSketchFor(draft: object, sketch: DDSketch): string {
       positive: { firstKey: positive.firstKey, counts },
       zeroCount: sketch.zeroCount,
     };
-    Object.defineProperty(draft, SKETCH_BINS, { value: bins, enumerable: false });
+    const attached: AttachedBins = { text, bins };
+    // Configurable, so that a draft may be encoded again with another sketch.
+    Object.defineProperty(draft, SKETCH_BINS, {
+      value: attached,
+      enumerable: false,
+      configurable: true,
+    });
   }
 
   return text;

@@ -1,7 +1,7 @@
-import { SKETCH_BINS, sketchWriter, type SketchBinsCarrier } from '../protocol/sketch.js';
+import { attachedBinsOf, sketchWriter, type SketchBinsCarrier } from '../protocol/sketch.js';
 import type { MetricRecord, RecordDraft } from '../protocol/types.js';
 import { recordKey, seqOfKey } from './keys.js';
-import { binsToText, textToBins } from './sketch-text.js';
+import { binsToText, canBeText, textToBins } from './sketch-text.js';
 
 /** The fields every record value must hold, by the JSON type they must have. */
 const FIELD_KINDS = {
@@ -102,8 +102,8 @@ export function encodeEntry(seq: number, draft: RecordDraft, storedAtMs: number)
 function storedSketch(draft: RecordDraft & SketchBinsCarrier): string {
   const { sketch } = draft;
   // The meter's drafts carry their bins; others are read out of the text, the slow way.
-  const bins = draft[SKETCH_BINS] ?? sketchWriter.canonicalBinsOf(sketch);
-  if (bins !== undefined) return BINS_MARK + binsToText(bins);
+  const bins = attachedBinsOf(draft) ?? sketchWriter.canonicalBinsOf(sketch);
+  if (bins !== undefined && canBeText(bins)) return BINS_MARK + binsToText(bins);
 
   return sketch.startsWith(BINS_MARK) ? BINS_MARK + sketch : sketch;
 }
@@ -124,14 +124,16 @@ export function decodeEntry(key: string, value: string): DecodedEntry {
     return { ok: false, problem: `not valid JSON (${(error as Error).message})` };
   }
 
-  const fields = Array.isArray(parsed) ? fromArray(parsed) : { stored: parsed };
+  const isArray = Array.isArray(parsed);
+  const fields = isArray ? fromArray(parsed as unknown[]) : { stored: parsed };
   if ('problem' in fields) return { ok: false, problem: fields.problem };
   const { stored } = fields;
   const problem = recordProblem(stored);
   if (problem !== undefined) return { ok: false, problem };
 
   const { stored_at: storedAt, ...draft } = stored as StoredValue;
-  const sketch = wireSketch(draft.sketch);
+  // Versions 1 and 2 stored every sketch text as it came, `~` or not.
+  const sketch = isArray ? wireSketch(draft.sketch) : draft.sketch;
   if (sketch === undefined) return { ok: false, problem: 'sketch is unreadable bins text' };
   // A version 1 value has no stored_at; its wall-clock second is the nearest stand-in.
   const storedAtMs = typeof storedAt === 'number' ? storedAt : draft.t;
@@ -142,8 +144,11 @@ export function decodeEntry(key: string, value: string): DecodedEntry {
 
 /** The fields of an array-layout value by name, or what is wrong with the array. */
 function fromArray(value: unknown[]): { stored: StoredValue } | { problem: string } {
-  if (value[0] !== ARRAY_LAYOUT || value.length !== ARRAY_LENGTH) {
-    return { problem: `an array of ${value.length} items, not a version ${ARRAY_LAYOUT} record` };
+  if (value[0] !== ARRAY_LAYOUT) {
+    return { problem: `an array starting ${describe(value[0])}, not a version 3 record` };
+  }
+  if (value.length !== ARRAY_LENGTH) {
+    return { problem: `an array of ${value.length} items, not the ${ARRAY_LENGTH} of version 3` };
   }
   if (!isKind(value[1], 'number')) {
     return { problem: `stored_at is ${describe(value[1])}, not a finite number` };

@@ -1,3 +1,4 @@
+import { MAX_SKETCH_BIN_SPAN } from '../protocol/sketch.js';
 import type { CanonicalBins } from '../protocol/sketch-wire.js';
 
 // Why this exists: on the wire a sketch's bins are 8-byte doubles in base64, 2.6 kB for a busy
@@ -16,6 +17,20 @@ const DIGIT_OF = new Int8Array(128).fill(-1);
 for (let digit = 0; digit < ALPHABET.length; digit++) DIGIT_OF[ALPHABET.charCodeAt(digit)] = digit;
 const MORE = 32;
 
+/**
+ * Whether {@link binsToText} can write `bins` so that {@link textToBins} reads them back: at most
+ * `MAX_SKETCH_BIN_SPAN` bins (the collector takes no more), and numbers that are safe integers.
+ */
+export function canBeText({ positive, zeroCount }: CanonicalBins): boolean {
+  const length = (positive.to ?? positive.counts.length) - (positive.from ?? 0);
+
+  return (
+    length <= MAX_SKETCH_BIN_SPAN &&
+    Number.isSafeInteger(zigzag(positive.firstKey)) &&
+    Number.isSafeInteger(zeroCount)
+  );
+}
+
 /** Writes a sketch's bins as text; see the notes at the top of this file. */
 export function binsToText({ positive, zeroCount }: CanonicalBins): string {
   const { counts, firstKey } = positive;
@@ -24,7 +39,7 @@ export function binsToText({ positive, zeroCount }: CanonicalBins): string {
   // Character codes go to a buffer, decoded once: concatenating strings a digit at a time cost
   // ten times as much. Each number takes at most 11 characters, each bin at most one number.
   const out = charBuffer(11 * (to - from + 2));
-  let at = writeNumber(out, 0, firstKey >= 0 ? firstKey * 2 : -firstKey * 2 - 1);
+  let at = writeNumber(out, 0, zigzag(firstKey));
   at = writeNumber(out, at, zeroCount);
   for (let i = from; i < to;) {
     const count = counts[i] as number;
@@ -64,7 +79,14 @@ function writeNumber(out: Buffer, start: number, n: number): number {
   return at;
 }
 
-/** Reads bins written by {@link binsToText}; undefined when `text` is not such text. */
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+/**
+ * Reads bins written by {@link binsToText}; undefined when `text` is not such text, or holds
+ * more than `MAX_SKETCH_BIN_SPAN` bins: a damaged run length must not make millions.
+ */
 export function textToBins(text: string): CanonicalBins | undefined {
   const numbers = numbersOf(text);
   if (numbers === undefined || numbers.length < 2) return undefined;
@@ -79,9 +101,10 @@ export function textToBins(text: string): CanonicalBins | undefined {
     }
 
     const run = numbers[++i];
-    if (run === undefined) return undefined;
+    if (run === undefined || counts.length + run >= MAX_SKETCH_BIN_SPAN) return undefined;
     for (let n = 0; n <= run; n++) counts.push(0);
   }
+  if (counts.length > MAX_SKETCH_BIN_SPAN) return undefined;
   const firstKey = zigzagged % 2 === 0 ? zigzagged / 2 : -(zigzagged + 1) / 2;
 
   return { positive: { firstKey, counts }, zeroCount };
@@ -101,6 +124,8 @@ function numbersOf(text: string): number[] | undefined {
       continue;
     }
 
+    // Past 2^53 the sum above is no longer exact.
+    if (!Number.isSafeInteger(value)) return undefined;
     numbers.push(value);
     value = 0;
     scale = 1;

@@ -127,7 +127,7 @@ describe('encodeSketchFor', () => {
       const draft: SketchBinsCarrier = {};
 
       const text = encodeSketchFor(draft, sketch);
-      const bins = draft[SKETCH_BINS];
+      const bins = draft[SKETCH_BINS]?.bins;
 
       assert.equal(text, encodeSketch(sketch));
       assert.ok(bins !== undefined, `sketch ${i}`);
@@ -150,7 +150,7 @@ describe('encodeSketchFor', () => {
     sketch.accept(5);
     sketch.accept(900);
 
-    assert.equal(sketchWriter.encode(draft[SKETCH_BINS]!.positive, 0), text);
+    assert.equal(sketchWriter.encode(draft[SKETCH_BINS]!.bins.positive, 0), text);
   });
 
   it('attaches nothing for a sketch the canonical form cannot hold', () => {

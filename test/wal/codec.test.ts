@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEntry, encodeEntry, recordProblem } from '../../src/wal/codec.js';
-import { encodeSketch, encodeSketchFor, newSketch } from '../../src/protocol/sketch.js';
+import {
+  encodeSketch,
+  encodeSketchFor,
+  newSketch,
+  sketchWriter,
+} from '../../src/protocol/sketch.js';
 import { recordKey } from '../../src/wal/keys.js';
 import { binsToText, textToBins } from '../../src/wal/sketch-text.js';
 import { seededRandom } from '../../scripts/bench/random.js';
@@ -159,5 +164,72 @@ describe('record codec, drafts that carry their bins', () => {
 
     assert.ok(decoded.ok);
     assert.equal(decoded.record.sketch, 'AAAA');
+  });
+});
+
+describe('record codec, what a tester tried', () => {
+  it('quarantines bins text whose run of empty bins is too long, without building it', () => {
+    const sketch = newSketch();
+    sketch.accept(15);
+    const entry = encodeEntry(1, makeDraft(1000, { sketch: encodeSketch(sketch) }), 5);
+    // Bins text: key, zero count, a count, then a run of empty bins about 2^30 long.
+    const damaged = entry.value.replace(/"~[^"]*"/, '"~AAB' + 'A' + '_'.repeat(5) + 'B' + 'B"');
+
+    const started = process.hrtime.bigint();
+    const decoded = decodeEntry(entry.key, damaged);
+
+    assert.ok(!decoded.ok);
+    assert.match(decoded.problem, /^sketch is unreadable/);
+    assert.ok(process.hrtime.bigint() - started < 1_000_000_000n);
+  });
+
+  it('reads a version 2 record whose sketch text starts with ~ as it was stored', () => {
+    for (const sketch of ['~ABBAhBBASBA-HB', '~', '~~x']) {
+      const value = JSON.stringify({ ...makeDraft(1000, { sketch }), stored_at: 5 });
+
+      const decoded = decodeEntry(recordKey(1), value);
+
+      assert.ok(decoded.ok, sketch);
+      assert.equal(decoded.record.sketch, sketch);
+    }
+  });
+
+  it('stores as they came the sketches whose bins the text could not hold', () => {
+    const farKey = sketchWriter.encode({ firstKey: 2 ** 54, counts: [1] }, 0);
+    const manyBins = sketchWriter.encode(
+      { firstKey: 0, counts: [1, ...Array(5000).fill(0), 1] },
+      0,
+    );
+
+    for (const sketch of [farKey, manyBins]) {
+      const draft = makeDraft(1000, { sketch });
+      const entry = encodeEntry(1, draft, 5);
+
+      assert.ok(!entry.value.includes('"~'));
+      assert.deepEqual(decodeEntry(entry.key, entry.value), {
+        ok: true,
+        record: { ...draft, seq: 1 },
+        storedAtMs: 5,
+      });
+    }
+  });
+
+  it('stores the text of a draft whose sketch changed after its bins were attached', () => {
+    const first = newSketch();
+    first.accept(3);
+    const second = newSketch();
+    second.accept(700);
+    const draft = makeDraft(1000);
+    draft.sketch = encodeSketchFor(draft, first);
+    const changed = encodeSketch(second);
+
+    draft.sketch = changed;
+    const entry = encodeEntry(1, draft, 5);
+    const decoded = decodeEntry(entry.key, entry.value);
+    draft.sketch = encodeSketchFor(draft, second);
+
+    assert.ok(decoded.ok);
+    assert.equal(decoded.record.sketch, changed);
+    assert.equal(draft.sketch, changed, 'a draft may be encoded again');
   });
 });

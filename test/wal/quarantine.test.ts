@@ -207,7 +207,7 @@ describe('WriteAheadLog unreadable records', () => {
     assert.deepEqual(details, [
       [1, 'gateway is missing, not a string'],
       [3, 'count is a string, not a finite number'],
-      [4, 'an array of 3 items, not a version 3 record'],
+      [4, 'an array starting 1, not a version 3 record'],
       [5, 'not a JSON object'],
     ]);
     assert.deepEqual(log.counts(), countsOf({ corrupt: 4 }));
