@@ -44,6 +44,10 @@ export function newSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
 }
 
+// The interpolation depends on the mapping's class alone, and the library looks it up with a
+// require() on every call, which was most of encoding a sketch: asked once per class.
+const interpolationByClass = new Map<unknown, number>();
+
 /** Writes sketches of the shared mapping; see `sketch-wire.ts`. */
 export const sketchWriter = new SketchWriter(wireMappingOf(newSketch()));
 
@@ -142,18 +146,21 @@ export function encodeSketchFor(draft: object, sketch: DDSketch): string {
   return text;
 }
 
-function wireMappingOf(sketch: DDSketch): WireMapping {
-  const mapping = sketch.mapping as unknown as {
-    gamma: number;
-    _offset: number;
-    _protoInterpolation(): number;
-  };
+interface LibraryMapping {
+  gamma: number;
+  _offset: number;
+  _protoInterpolation(): number;
+}
 
-  return {
-    gamma: mapping.gamma,
-    indexOffset: mapping._offset,
-    interpolation: mapping._protoInterpolation(),
-  };
+function wireMappingOf(sketch: DDSketch): WireMapping {
+  const mapping = sketch.mapping as unknown as LibraryMapping;
+  let interpolation = interpolationByClass.get(mapping.constructor);
+  if (interpolation === undefined) {
+    interpolation = mapping._protoInterpolation();
+    interpolationByClass.set(mapping.constructor, interpolation);
+  }
+
+  return { gamma: mapping.gamma, indexOffset: mapping._offset, interpolation };
 }
 
 function trimmedRun(store: DDSketch['store']): BinRun {
