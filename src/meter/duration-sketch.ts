@@ -1,4 +1,5 @@
 import { newSketch, type DDSketch } from '../protocol/sketch.js';
+import { fitBins, growBins } from './sketch-bins.js';
 
 // Why this file exists: DDSketch.accept() maps a value to its bin with Math.log2, which costs
 // about 17 ns, more than the rest of recording a call together. Here the bin key is read from a
@@ -97,10 +98,12 @@ export const isFastKeyEnabled = selfCheck();
 
 /**
  * Adds the duration in {@link durationSlot} to a sketch made by `newSketch()`, with the same
- * result as `sketch.accept(durationMs)` but, for most values, without its Math.log2. The hot
- * path calls this; elsewhere {@link addDuration} reads better.
+ * counts, sum, min and max as `sketch.accept(durationMs)` but, for most values, without its
+ * Math.log2. The hot path calls this; elsewhere {@link addDuration} reads better.
  *
- * @param sketch - A sketch from `newSketch()`; its mapping is the one checked at load time.
+ * @param sketch - A sketch from `newSketch()` fed only through this function, or one emptied by
+ *   `resetSketch()`; its mapping is the one checked at load time. Its bins are kept as
+ *   `sketch-bins.ts` describes.
  */
 export function addSlotDuration(sketch: DDSketch): void {
   const durationMs = durationSlot[0] as number;
@@ -108,22 +111,40 @@ export function addSlotDuration(sketch: DDSketch): void {
     !(durationMs >= 2 ** MIN_EXPONENT && durationMs < 2 ** (MAX_EXPONENT + 1)) ||
     !isFastKeyEnabled
   ) {
-    sketch.accept(durationMs > 0 ? durationMs : 0);
+    accept(sketch, durationMs > 0 ? durationMs : 0);
     return;
   }
 
-  // What accept() does for a positive value, with the key from the table.
-  sketch.store.add(keyOfSlot(), 1);
+  // What accept() does for a positive value, with the key from the table, and what
+  // DenseStore.add() does for a key inside the bins (see sketch-bins.ts).
+  const key = keyOfSlot();
+  const store = sketch.store;
+  let index = key - store.offset;
+  if (!(index >= 0 && index < store.bins.length)) {
+    growBins(store, key);
+    index = key - store.offset;
+  }
+  const bins = store.bins;
+  bins[index] = (bins[index] as number) + 1;
+  store.count += 1;
   sketch.count += 1;
   sketch.sum += durationMs;
   if (durationMs < sketch.min) sketch.min = durationMs;
   if (durationMs > sketch.max) sketch.max = durationMs;
 }
 
+// Durations off the table, and zero: the library's accept(), into bins grown here if need be.
+function accept(sketch: DDSketch, durationMs: number): void {
+  if (durationMs > sketch.mapping.minPossible) {
+    fitBins(sketch.store, sketch.mapping.key(durationMs));
+  }
+  sketch.accept(durationMs);
+}
+
 /**
  * Adds one duration to a sketch made by `newSketch()`, as {@link addSlotDuration} does.
  *
- * @param sketch - A sketch from `newSketch()`.
+ * @param sketch - A sketch from `newSketch()` or `resetSketch()`.
  * @param durationMs - The duration; zero and negative values count as zero.
  */
 export function addDuration(sketch: DDSketch, durationMs: number): void {

@@ -68,6 +68,8 @@ export class Meter implements SeriesOwner {
   // characters the names hold.
   private readonly tagged = new Map<string, Series>();
   private dirty: Series[] = [];
+  // The series the last drain visited: the ones that may hold spare buckets.
+  private drained: Series[] = [];
   private count = 0;
   private readonly maxSeries: number;
   private readonly onOverflow: (() => void) | undefined;
@@ -142,8 +144,12 @@ export class Meter implements SeriesOwner {
    * @returns One draft per series and second with calls, in no particular order across series.
    */
   drain(): RecordDraft[] {
+    // Before the drain clears their marks: the series idle since the last drain keep no spares.
+    for (const series of this.drained) series.releaseIdleSpares();
+
     const dirty = this.dirty;
     this.dirty = [];
+    this.drained = dirty;
     const out: RecordDraft[] = [];
     for (const series of dirty) {
       const from = out.length;

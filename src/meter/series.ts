@@ -3,6 +3,9 @@ import type { RecordDraft } from '../protocol/types.js';
 import { Bucket } from './bucket.js';
 import { addSlotDuration, durationSlot } from './duration-sketch.js';
 
+// Spare buckets a series keeps between drains; see Series.keepSpare.
+const MAX_SPARES = 2;
+
 /**
  * What a series needs from the meter that owns it. The meter implements it; tests may pass their
  * own.
@@ -32,8 +35,13 @@ export class Series {
   private readonly owner: SeriesOwner;
   // The second calls are landing in now; undefined after a drain until the next call.
   private open: Bucket | undefined;
-  // Seconds that ended since the last drain, oldest first.
-  private closed: Bucket[] = [];
+  // Seconds that ended since the last drain, oldest first, linked through Bucket.next: closing a
+  // second allocates nothing.
+  private firstClosed: Bucket | undefined;
+  private lastClosed: Bucket | undefined;
+  // Drained buckets, emptied, for the next seconds to start in; linked through Bucket.next.
+  private spares: Bucket | undefined;
+  private spareCount = 0;
   private isDirty = false;
 
   /**
@@ -108,24 +116,66 @@ export class Series {
 
   /**
    * Hands over every bucket with calls since the last drain, the open second included, and
-   * forgets them. A later call in the same second starts a new bucket: records are additive.
+   * forgets them, but for two kept emptied for later seconds. A later call in the same second
+   * starts a new bucket: records are additive.
    *
    * @param out - The list to push the records onto.
    */
   drainInto(out: RecordDraft[]): void {
     const { gateway, endpoint, tags } = this;
-    for (const bucket of this.closed) out.push(bucket.toDraft(gateway, endpoint, tags));
+    for (let bucket = this.firstClosed; bucket !== undefined; bucket = bucket.next) {
+      out.push(bucket.toDraft(gateway, endpoint, tags));
+    }
     if (this.open !== undefined) out.push(this.open.toDraft(gateway, endpoint, tags));
 
-    this.closed = [];
+    // Only once every draft is made: keeping a bucket as a spare relinks it.
+    let bucket = this.firstClosed;
+    while (bucket !== undefined) {
+      const next = bucket.next;
+      this.keepSpare(bucket);
+      bucket = next;
+    }
+    if (this.open !== undefined) this.keepSpare(this.open);
+    this.firstClosed = undefined;
+    this.lastClosed = undefined;
     this.open = undefined;
     this.isDirty = false;
   }
 
+  /**
+   * Lets the spare buckets go if the series had no call since the last drain, so that a series
+   * busy once does not hold their memory for ever. The meter calls it on each drain for the
+   * series drained the time before.
+   *
+   * @internal
+   */
+  releaseIdleSpares(): void {
+    if (this.isDirty) return;
+
+    this.spares = undefined;
+    this.spareCount = 0;
+  }
+
+  // Two spares cover a busy series between drains a second apart: one for the rest of the
+  // second the drain fell in, one for the next second.
+  private keepSpare(bucket: Bucket): void {
+    if (this.spareCount >= MAX_SPARES || !bucket.reset()) return;
+
+    bucket.next = this.spares;
+    this.spares = bucket;
+    this.spareCount++;
+  }
+
   // Off the per-call path: runs once per series per second, and on the first call after a drain.
   private rotate(wallMs: number): Bucket {
-    if (this.open !== undefined) this.closed.push(this.open);
-    const bucket = new Bucket(wallMs);
+    const closing = this.open;
+    if (closing !== undefined) {
+      if (this.lastClosed === undefined) this.firstClosed = closing;
+      else this.lastClosed.next = closing;
+      this.lastClosed = closing;
+    }
+
+    const bucket = this.takeSpare(wallMs, closing);
     this.open = bucket;
     if (!this.isDirty) {
       this.isDirty = true;
@@ -133,5 +183,18 @@ export class Series {
     }
 
     return bucket;
+  }
+
+  // A spare if there is one; else a new bucket, its bins laid out as the closing one's.
+  private takeSpare(wallMs: number, closing: Bucket | undefined): Bucket {
+    const spare = this.spares;
+    if (spare === undefined) return new Bucket(wallMs, closing);
+
+    this.spares = spare.next;
+    this.spareCount--;
+    spare.next = undefined;
+    spare.start(wallMs);
+
+    return spare;
   }
 }

@@ -72,4 +72,22 @@ describe('addDuration', () => {
     // The probes did straddle boundaries, so the test checks what it claims to.
     assert.ok(onBoundary > 1000, `only ${onBoundary} boundaries straddled`);
   });
+
+  it('keeps the whole bin array as the key range while the store grows both ways', () => {
+    const fast = newSketch();
+    const reference = newSketch();
+    // Each value lies beyond the array the ones before it left, below or above, so the library
+    // grows and moves the bins every time; zero and out-of-table values take accept().
+    for (const value of [1, 0.01, 200, 1e-4, 5e4, 0, 1e-9, 1e9, 3]) {
+      addDuration(fast, value);
+      reference.accept(value);
+      const { store } = fast;
+
+      assert.equal(store.minKey, store.offset, `after ${value}`);
+      assert.equal(store.maxKey, store.offset + store.bins.length - 1, `after ${value}`);
+    }
+
+    assert.equal(encodeSketch(fast), encodeSketch(reference));
+    assert.equal(fast.getValueAtQuantile(0.5), reference.getValueAtQuantile(0.5));
+  });
 });
