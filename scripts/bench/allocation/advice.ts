@@ -21,16 +21,15 @@ export function allocationAdvice(facts: AllocationFacts): string {
     'Every call allocates the two results of `performance.now()`, 16 B each: on ' +
     'Node 20 every clock read allocates (table above), so no wrapper that times a ' +
     `call can allocate nothing. Beyond them our own code adds ${num(own.median)} B ` +
-    `a call on series that hold their bucket. A drain makes it ${num(afterDrain.median)} ` +
-    `B a call instead of ${num(total.median)}: each series then starts a new bucket ` +
-    `(${num(newBucket.median / 1024)} KiB at its first call) whose sketch grows as ` +
-    'latencies spread, once per series and second, so the fewer calls a series has ' +
-    'a second, the more that is per call. In the heap profile the boxes show under ' +
-    'whichever function V8 inlined the clock read into (`measured`, `end`, or the ' +
-    'harness loop), not under `now`. Next: decide whether the target means “nothing ' +
-    'beyond the clock’s two reads”; if so, it holds when the column “beyond the clock ' +
-    'pair” is under a byte. Then keep buckets (and their sketches) across drains, ' +
-    'cleared instead of made anew, and re-measure on Node 22, whose ' +
-    '`performance.now()` may stay unboxed.'
+    `a call on series that hold their bucket, and ${num(afterDrain.median - total.median)} ` +
+    `B more in windows that begin with a drain (${num(afterDrain.median)} B in all): ` +
+    'buckets and their sketches are emptied and reused across drains, so a series’ ' +
+    `first call after one allocates ${num(newBucket.median)} B, not a new bucket. What ` +
+    'is left comes from a sketch growing its bins for a latency outside every bin it had. ' +
+    'In the heap profile the boxes show under whichever function V8 inlined the clock ' +
+    'read into (`measured`, `end`, or the harness loop), not under `now`. Next: the ' +
+    'literal target needs a clock read that does not allocate: re-measure on Node 22, ' +
+    'whose `performance.now()` may stay unboxed; on Node 20 “nothing beyond the clock’s ' +
+    'two reads” is what the column “beyond the clock pair” shows.'
   );
 }

@@ -109,14 +109,16 @@ function nextStep(results: FormResults): (profile: ProfileTop | undefined) => st
     `alone is ${num(median('log', 'sketchBytes'))} in wire form; the log keeps its bins ` +
     'as text instead). Raw batches of values that size reach ' +
     `${num(sameSize)} records/s, ` +
-    `against ${num(ceiling)} for 13-byte values: the bytes cost the disk that much. ` +
+    `against ${num(ceiling)} for 13-byte values: the bytes cost the disk that much, and ` +
+    `the per-entry cost alone caps any layout with one entry per record near the latter. ` +
     `The log reaches ${num(log / sameSize, 2)}× of the same-size raw batch because ` +
     'encoding costs the main thread too: `encodeEntry` takes ' +
-    `${num(median('log', 'encodeMsPerBatch'))} ms of each ${num(batchMs)} ms batch, ` +
-    'most of it reading the bins back out of the base64 wire form the draft carries.' +
-    `${profileNote(profile)} Next: let drafts carry the sketch's bins and make the wire ` +
-    'form only when sending, so that nothing is base64-decoded or checked on the way to ' +
-    `disk; re-measure against 500,000 records/s (${disk}).`;
+    `${num(median('log', 'encodeMsPerBatch'))} ms of each ${num(batchMs)} ms batch ` +
+    '(JSON of the fields, above all the three doubles, and the bins as text).' +
+    `${profileNote(profile)} Next: store one entry per append instead of one per record ` +
+    '(a page of records under its first seq, rewritten when part of it is acknowledged), ' +
+    'which takes the per-entry cost out, and write the fields in a binary form; ' +
+    `re-measure against 500,000 records/s (${disk}).`;
 }
 
 function appendCheck(mode: BenchMode, results: FormResults): TargetCheck {
