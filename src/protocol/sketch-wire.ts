@@ -146,7 +146,8 @@ function allWholeCounts(counts: Float64Array): boolean {
   return true;
 }
 
-function isWholeCount(count: number): boolean {
+/** Whether a bin or zero count can be written as a whole number and read back the same. */
+export function isWholeCount(count: number): boolean {
   return Number.isSafeInteger(count) && count >= 0 && !Object.is(count, -0);
 }
 

@@ -1,6 +1,12 @@
 import { createRequire } from 'node:module';
 import { DDSketch } from '@datadog/sketches-js';
-import { SketchWriter, type BinRun, type CanonicalBins, type WireMapping } from './sketch-wire.js';
+import {
+  SketchWriter,
+  isWholeCount,
+  type BinRun,
+  type CanonicalBins,
+  type WireMapping,
+} from './sketch-wire.js';
 
 // The library's own protobuf decoder, to look at a sketch before building it: building
 // allocates every bin between the lowest and the highest, so a few bytes naming two far-apart
@@ -58,10 +64,16 @@ export const sketchWriter = new SketchWriter(wireMappingOf(newSketch()));
  * of encoding, which at a thousand busy series a second stalled the host's event loop.
  */
 export function encodeSketch(sketch: DDSketch): string {
+  return encodeParts(sketch).text;
+}
+
+/** The wire text of a sketch, with its trimmed positive bins and whether its mapping is ours. */
+function encodeParts(sketch: DDSketch): { text: string; positive: BinRun; isOurs: boolean } {
   const positive = trimmedRun(sketch.store);
   const negative = trimmedRun(sketch.negativeStore);
   if (sketchWriter.matches(wireMappingOf(sketch))) {
-    return sketchWriter.encode(positive, sketch.zeroCount, negative);
+    const text = sketchWriter.encode(positive, sketch.zeroCount, negative);
+    return { text, positive, isOurs: true };
   }
 
   // Another mapping than ours: only a sketch decoded from elsewhere has one.
@@ -71,15 +83,16 @@ export function encodeSketch(sketch: DDSketch): string {
     negativeValues: protoStore(negative),
     zeroCount: sketch.zeroCount,
   };
+  const text = Buffer.from(ProtoSketch.encode(message).finish()).toString('base64');
 
-  return Buffer.from(ProtoSketch.encode(message).finish()).toString('base64');
+  return { text, positive, isOurs: false };
 }
 
 /**
  * Where a record draft may keep the bins its `sketch` text was written from: the agent's
  * write-ahead log stores the bins, and reading them back out of the base64 text cost it more
  * than the rest of storing a record. A symbol, so that JSON and the wire never see it, and set
- * non-enumerable by {@link attachSketchBins}, so that a spread copy of a draft, which may then
+ * non-enumerable by {@link encodeSketchFor}, so that a spread copy of a draft, which may then
  * change its `sketch`, does not carry stale bins along.
  */
 export const SKETCH_BINS: unique symbol = Symbol('tps.sketchBins');
@@ -116,32 +129,27 @@ export function attachedBinsOf(
  * @returns the wire text.
  */
 export function encodeSketchFor(draft: object, sketch: DDSketch): string {
-  const text = encodeSketch(sketch);
-  const positive = trimmedRun(sketch.store);
+  const { text, positive, isOurs } = encodeParts(sketch);
+  const negatives = sketch.negativeStore;
   const isCanonical =
-    sketch.negativeStore.count === 0 &&
-    sketch.negativeStore.bins.length === 0 &&
-    sketch.negativeStore.offset === 0 &&
-    Number.isSafeInteger(sketch.zeroCount) &&
-    sketchWriter.matches(wireMappingOf(sketch));
-  const counts = Array.prototype.slice.call(
-    positive.counts,
-    positive.from,
-    positive.to,
-  ) as number[];
-  if (isCanonical && counts.every((count) => Number.isSafeInteger(count) && count >= 0)) {
-    const bins: CanonicalBins = {
-      positive: { firstKey: positive.firstKey, counts },
-      zeroCount: sketch.zeroCount,
-    };
-    const attached: AttachedBins = { text, bins };
-    // Configurable, so that a draft may be encoded again with another sketch.
-    Object.defineProperty(draft, SKETCH_BINS, {
-      value: attached,
-      enumerable: false,
-      configurable: true,
-    });
-  }
+    isOurs &&
+    negatives.count === 0 &&
+    negatives.bins.length === 0 &&
+    negatives.offset === 0 &&
+    isWholeCount(sketch.zeroCount);
+  if (!isCanonical) return text;
+
+  // A copy: the meter empties and reuses the sketch after the drain.
+  const counts = Array.prototype.slice.call(positive.counts, positive.from, positive.to);
+  if (!(counts as number[]).every(isWholeCount)) return text;
+
+  const bins: CanonicalBins = {
+    positive: { firstKey: positive.firstKey, counts: counts as number[] },
+    zeroCount: sketch.zeroCount,
+  };
+  const attached: AttachedBins = { text, bins };
+  // Configurable, so that a draft may be encoded again with another sketch.
+  Object.defineProperty(draft, SKETCH_BINS, { value: attached, configurable: true });
 
   return text;
 }
