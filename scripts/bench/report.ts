@@ -96,10 +96,13 @@ function closingNote(input: ReportInput, targets: readonly TargetCheck[]): strin
 function header(modeName: string): string {
   const command = `npm run bench${modeName === 'quick' ? ' -- --quick' : ''}`;
 
-  return `Written by \`${command}\`; do not edit by hand. How to run and read it:
-[benchmarking.md](benchmarking.md). Figures are medians over several runs with
-the spread (min–max) in brackets; this machine is shared, so compare the ratios,
-which are taken within one run.`;
+  const runs = modeName === 'quick' ? 'the runs (in quick mode often one, marked' : 'several runs';
+  const marked = modeName === 'quick' ? ' “(1 run)”)' : '';
+
+  return `Written by \`${command}\` (or a part of it, with \`--only\`); do not edit by hand. How
+to run and read it: [benchmarking.md](benchmarking.md). Figures are medians over
+${runs}${marked} with the spread (min–max) in brackets; this machine is shared, so
+compare the ratios, which are taken within one run.`;
 }
 
 /** The whole of `docs/benchmarks.md`. */

@@ -3,8 +3,9 @@
  * (about one). Runs every section in turn, each case in fresh child processes, profiles what
  * missed its target, and writes `docs/benchmarks.md`. See `docs/benchmarking.md`.
  *
- * Flags: `--quick`; `--only=hot-path,wal,...` to run some sections (the report then goes to
- * `build/bench/benchmarks.md` unless `--out` says otherwise); `--out=<path>`; `--no-profile`.
+ * Flags: `--quick`; `--only=hot-path,wal,...` to run some sections (a quick or partial run's
+ * report goes to `build/bench/benchmarks.md` unless `--out` says otherwise); `--out=<path>`;
+ * `--no-profile`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -87,8 +88,9 @@ async function formatted(markdown: string, path: string): Promise<string> {
   return prettier.format(markdown, { ...options, parser: 'markdown' });
 }
 
-function outPath(args: readonly string[], only: readonly string[] | undefined): string {
-  const fallback = only === undefined ? 'docs/benchmarks.md' : 'build/bench/benchmarks.md';
+// Only a full run of every section writes the committed report by default.
+function outPath(args: readonly string[], isFullReport: boolean): string {
+  const fallback = isFullReport ? 'docs/benchmarks.md' : 'build/bench/benchmarks.md';
 
   return resolve(flag(args, 'out') ?? fallback);
 }
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const mode = modeFromArgs(args);
   const only = flag(args, 'only')?.split(',');
-  const out = outPath(args, only);
+  const out = outPath(args, only === undefined && mode.name === 'full');
   const startedAt = new Date();
   const loadAtStart = loadavg();
   progress(`${mode.name} run; the report goes to ${out}`);

@@ -13,6 +13,13 @@ export interface AllocationFacts {
   newBucket: Figure;
 }
 
+// Differences under a twentieth of a byte, negative ones included, are the noise of the method.
+function drainExtra(afterDrain: Figure, total: Figure): string {
+  const extra = afterDrain.median - total.median;
+
+  return extra < 0.05 ? 'nothing measurable more' : `${num(extra)} B more`;
+}
+
 /** The next step of a missed allocation target. */
 export function allocationAdvice(facts: AllocationFacts): string {
   const { total, own, afterDrain, newBucket } = facts;
@@ -21,8 +28,8 @@ export function allocationAdvice(facts: AllocationFacts): string {
     'Every call allocates the two results of `performance.now()`, 16 B each: on ' +
     'Node 20 every clock read allocates (table above), so no wrapper that times a ' +
     `call can allocate nothing. Beyond them our own code adds ${num(own.median)} B ` +
-    `a call on series that hold their bucket, and ${num(afterDrain.median - total.median)} ` +
-    `B more in windows that begin with a drain (${num(afterDrain.median)} B in all): ` +
+    `a call on series that hold their bucket, and ${drainExtra(afterDrain, total)} in ` +
+    `windows that begin with a drain (${num(afterDrain.median)} B in all): ` +
     'buckets and their sketches are emptied and reused across drains, so a series’ ' +
     `first call after one allocates ${num(newBucket.median)} B, not a new bucket. What ` +
     'is left comes from a sketch growing its bins for a latency outside every bin it had. ' +

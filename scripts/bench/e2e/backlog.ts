@@ -58,7 +58,7 @@ export async function produceAndDrain(
     const drained = await runWorker<DrainResult>(WORKER, job, { timeoutMs: 300_000 });
     const fromMs = produced.wallStartMs - 1000;
     const toMs = produced.wallStartMs + (mode.backlogSeconds + 600) * 1000;
-    const counted = await countedCalls(collector.url, gateway, fromMs, toMs);
+    const counted = await countedCalls(collector, gateway, fromMs, toMs);
 
     return { produced, drained, counted };
   } finally {

@@ -2,6 +2,7 @@
  * A real collector in its own process, so that the agent under test does not share its event
  * loop. It sends its URL once listening, and closes cleanly on SIGTERM.
  */
+import { pino } from 'pino';
 import { startCollector } from '../../../src/collector/index.js';
 import { readConfig, send } from '../worker-io.js';
 
@@ -10,6 +11,8 @@ export interface CollectorConfig {
   dataDir: string;
   /** 0 picks a free port. */
   port: number;
+  /** File the collector logs its errors to, so that a failed query can be explained. */
+  errorLogPath: string;
 }
 
 /** The first message of this worker. */
@@ -19,7 +22,12 @@ export interface CollectorReady {
 }
 
 const config = readConfig<CollectorConfig>();
-const collector = await startCollector({ port: config.port, dataDir: config.dataDir });
+// Synchronous: a line must be on disk before the harness, told of a failure, reads the file.
+const logger = pino(
+  { level: 'error' },
+  pino.destination({ dest: config.errorLogPath, sync: true }),
+);
+const collector = await startCollector({ port: config.port, dataDir: config.dataDir, logger });
 send({ url: collector.url, port: collector.port } satisfies CollectorReady);
 process.once('SIGTERM', () => {
   void collector.close().then(() => process.exit(0));

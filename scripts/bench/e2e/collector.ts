@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { startWorker, workerPath, type RunningWorker } from '../child.js';
 import { num } from '../format.js';
@@ -6,13 +7,16 @@ import type { CollectorConfig, CollectorReady } from './collector-worker.js';
 /** A collector running in its own process. */
 export interface CollectorProcess {
   readonly url: string;
+  /** Where the collector logs its errors. */
+  readonly errorLogPath: string;
   /** Closes it cleanly (SIGTERM) and waits for the process to end. */
   stop(): Promise<void>;
 }
 
 /** Starts a collector process on `dataDir` and a free port. */
 export async function startCollectorProcess(dataDir: string): Promise<CollectorProcess> {
-  const config: CollectorConfig = { dataDir, port: 0 };
+  const errorLogPath = `${dataDir}-errors.log`;
+  const config: CollectorConfig = { dataDir, port: 0, errorLogPath };
   const worker: RunningWorker<CollectorReady> = startWorker(
     workerPath('./e2e/collector-worker.js'),
     config,
@@ -22,6 +26,7 @@ export async function startCollectorProcess(dataDir: string): Promise<CollectorP
 
   return {
     url,
+    errorLogPath,
     stop: async () => {
       worker.child.kill('SIGTERM');
       await worker.done;
@@ -65,19 +70,37 @@ async function queryCount(url: string, query: URLSearchParams): Promise<CallCoun
  * late or with an error, and one failed read must not pass for a lost count.
  */
 export async function countedCalls(
-  url: string,
+  collector: CollectorProcess,
   gateway: string,
   fromMs: number,
   toMs: number,
 ): Promise<CallCount> {
   const query = new URLSearchParams({ gateway, from: String(fromMs), to: String(toMs) });
-  let result = await queryCount(url, query);
+  let result = await queryCount(collector.url, query);
   for (let attempt = 1; attempt < 3 && result.problem !== undefined; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    result = await queryCount(url, query);
+    result = await queryCount(collector.url, query);
   }
+  if (result.problem === undefined) return result;
 
-  return result;
+  return { ...result, problem: `${result.problem}; ${await firstError(collector.errorLogPath)}` };
+}
+
+/** The message and error of the first line the collector logged, for the report. */
+async function firstError(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const line = text.split('\n').find((candidate) => candidate.trim() !== '');
+  if (line === undefined) return 'the collector logged no error';
+
+  let entry: { msg?: string; err?: { message?: string; stack?: string } };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return `collector log: ${line.slice(0, 300)}`;
+  }
+  const where = entry.err?.stack?.split('\n').slice(0, 3).join(' ') ?? entry.err?.message;
+
+  return `collector log: ${entry.msg ?? ''}: ${where ?? 'no error attached'}`.slice(0, 400);
 }
 
 /** Whether every count was read and equals the calls made. */
@@ -88,7 +111,7 @@ export function isExact(counts: readonly { counted: CallCount; calls: number }[]
 /** A count for the report: `n of m`, or why it was not read. */
 export function countText(counted: CallCount, calls: number): string {
   if (counted.problem !== undefined) {
-    return `not read of ${num(calls)} (${counted.problem.replace(/[|\n]/g, ' ')})`;
+    return `no count for ${num(calls)} calls made (${counted.problem.replace(/[|\n]/g, ' ')})`;
   }
 
   return `${num(counted.count)} of ${num(calls)}`;

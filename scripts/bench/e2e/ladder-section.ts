@@ -42,7 +42,7 @@ async function runLadders(
     };
     const result = await runWorker<LadderResult>(WORKER, config, { timeoutMs: 300_000 });
     const fromMs = result.wallStartMs - 1000;
-    const counted = await countedCalls(collector.url, gateway, fromMs, Date.now() + 1000);
+    const counted = await countedCalls(collector, gateway, fromMs, Date.now() + 1000);
     runs.push({ ...result, counted });
   }
 
