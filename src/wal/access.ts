@@ -1,15 +1,23 @@
 import type { CounterChange, LogCounters } from './counters.js';
-import { RECORD_RANGE } from './keys.js';
+import { RECORD_RANGE, recordKey } from './keys.js';
+import { readPage, type StoredPage, type UnreadablePage } from './page.js';
 import { hasCode, storageError, type LogBatch, type LogDatabase } from './storage.js';
 
-/** An entry read from the record range, with its value. */
-export interface Entry {
-  key: string;
-  value: string;
-}
+/** An entry of the record range, read as a page. */
+export type PageEntry = StoredPage | UnreadablePage;
 
 /** Where a range read starts: at a key, or just after one. */
 export type RangeStart = { gte: string } | { gt: string };
+
+/** What a read of pages found. */
+export interface PagesRead {
+  pages: PageEntry[];
+  /** Whether the read ended because the range did, not because enough records were found. */
+  exhausted: boolean;
+}
+
+// Entries fetched from LevelDB at a time: a few pages cover a batch of a hundred records.
+const PAGES_AT_A_TIME = 4;
 
 /**
  * The database of a store with its counters, and the one way to write to it: a batch whose
@@ -45,23 +53,58 @@ export class StoreAccess {
     });
   }
 
-  /** Reads up to `limit` records from `start`, lowest seq first. */
-  async readRecords(start: RangeStart, limit: number): Promise<Entry[]> {
-    const entries = await this.storage('cannot read records', () =>
-      this.db.iterator({ ...start, lt: RECORD_RANGE.lt, limit }).all(),
-    );
+  /**
+   * Reads pages in key order from `start` until they hold `minRecords` records (unreadable pages
+   * count by what they held) or the range ends, at `lte` if given. The last page is the one that
+   * reached `minRecords`, so a read holds fewer than `minRecords + MAX_PAGE_RECORDS` records.
+   */
+  async readPages(start: RangeStart, minRecords: number, lte?: string): Promise<PagesRead> {
+    const range = { ...start, ...(lte === undefined ? { lt: RECORD_RANGE.lt } : { lte }) };
 
-    return entries.map(([key, value]) => ({ key, value }));
+    return this.storage('cannot read records', async () => {
+      const iterator = this.db.iterator<string, Buffer>({ ...range, valueEncoding: 'buffer' });
+      const pages: PageEntry[] = [];
+      let records = 0;
+      try {
+        while (records < minRecords) {
+          // Fewer entries than asked for do not mean the end: LevelDB also stops at a byte size.
+          const entries = await iterator.nextv(PAGES_AT_A_TIME);
+          if (entries.length === 0) return { pages, exhausted: true };
+          for (const [key, value] of entries) {
+            // Pages fetched past the one that reached minRecords are left for the next read,
+            // which starts after the last page returned: a sweep step stays within its bound.
+            if (records >= minRecords) break;
+            const page = readPage(key, value);
+            pages.push(page);
+            records += page.isReadable ? page.seqs.length : page.count;
+          }
+        }
+      } finally {
+        await iterator.close();
+      }
+
+      return { pages, exhausted: false };
+    });
   }
 
-  /** The entries of those of `keys` that exist; values are needed to count their bytes. */
-  async present(keys: readonly string[]): Promise<Entry[]> {
-    const values = await this.storage('cannot look up records', () => this.db.getMany([...keys]));
+  /**
+   * The key of the page that would hold `seq`: the highest key at or below its record key and at
+   * or above `floorKey`, since a page's key is the seq of its first record.
+   */
+  async pageKeyAtOrBelow(seq: number, floorKey: string): Promise<string | undefined> {
+    const range = { gte: floorKey, lte: recordKey(seq), reverse: true, limit: 1 };
+    const [key] = await this.storage('cannot read records', () => this.db.keys(range).all());
 
-    return keys.flatMap((key, i) => {
-      const value = values[i];
-      return value === undefined ? [] : [{ key, value }];
-    });
+    return key;
+  }
+
+  /** The entry at `key`, read as a page; undefined when there is none. */
+  async pageAt(key: string): Promise<PageEntry | undefined> {
+    const value = await this.storage('cannot look up records', () =>
+      this.db.get<string, Buffer>(key, { valueEncoding: 'buffer' }),
+    );
+
+    return value === undefined ? undefined : readPage(key, value);
   }
 
   /** Runs a LevelDB call, wrapping its failure as `ERR_TPS_STORAGE` naming the location. */
@@ -75,7 +118,7 @@ export class StoreAccess {
   }
 }
 
-/** UTF-8 bytes of the entries' values, as counted in `pendingBytes`. */
-export function bytesOf(entries: readonly Entry[]): number {
-  return entries.reduce((sum, { value }) => sum + Buffer.byteLength(value), 0);
+/** Puts a page's value, which is binary: the database's own encoding is UTF-8 for meta keys. */
+export function putPage(batch: LogBatch, key: string, value: Buffer): void {
+  batch.put<string, Buffer>(key, value, { valueEncoding: 'buffer' });
 }

@@ -1,67 +1,103 @@
-import type { EncodedRecord } from './codec.js';
-import { RECORD_RANGE } from './keys.js';
-import type { LogDatabase } from './storage.js';
+import type { RecordDraft } from '../protocol/types.js';
+import type { StoreAccess } from './access.js';
+import { encodePages, type EncodedPage, type StoredPage } from './page.js';
+import { Removal } from './removal.js';
 
 /** Pending record bytes kept at most unless `maxBytes` says otherwise: 256 MiB. */
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Records read at a time while looking for the oldest ones to drop. */
-const EVICTION_PAGE = 256;
+const EVICTION_READ_RECORDS = 256;
+
+/** Bytes of the values of `pages`. */
+export function bytesOfPages(pages: readonly EncodedPage[]): number {
+  return pages.reduce((sum, page) => sum + page.value.length, 0);
+}
+
+/** The pages of one append, and how many of its oldest drafts it drops to fit the cap. */
+export interface FittedAppend {
+  pages: EncodedPage[];
+  dropped: number;
+}
 
 /**
- * Splits one append's entries into the oldest that must be dropped at once and the newest that
- * fit in `maxBytes` on their own. Only an append bigger than the whole cap drops any.
+ * Keeps the newest of one append's drafts whose pages fit in `maxBytes` on their own. Only an
+ * append bigger than the whole cap drops any; then its pages are encoded again without them.
  *
- * @returns how many of the first entries to drop, and the bytes of the rest.
+ * @param pages the pages of all of `drafts`, which take the seqs from `firstSeq` on.
  */
 export function newestThatFit(
-  entries: readonly EncodedRecord[],
+  pages: EncodedPage[],
+  append: { drafts: readonly RecordDraft[]; firstSeq: number; storedAtMs: number },
   maxBytes: number,
-): { dropped: number; keptBytes: number } {
-  let keptBytes = 0;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const bytes = entries[i]?.bytes ?? 0;
-    if (keptBytes + bytes > maxBytes) return { dropped: i + 1, keptBytes };
-    keptBytes += bytes;
+): FittedAppend {
+  if (bytesOfPages(pages) <= maxBytes) return { pages, dropped: 0 };
+
+  const { drafts, firstSeq, storedAtMs } = append;
+  const fits = (dropped: number): EncodedPage[] | undefined => {
+    const kept = encodePages(firstSeq + dropped, drafts.slice(dropped), storedAtMs);
+    return bytesOfPages(kept) <= maxBytes ? kept : undefined;
+  };
+
+  // Fewer drafts almost always take fewer bytes, so the fewest to drop is found by halving. Page
+  // bounds move with the drafts dropped, and a string shared across a new bound is stored twice,
+  // so in rare cases the search drops a few more than it had to; it only settles on a count
+  // that fits, so it never keeps too many.
+  let low = 0;
+  let high = drafts.length;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (fits(middle) === undefined) low = middle + 1;
+    else high = middle;
   }
 
-  return { dropped: 0, keptBytes };
-}
-
-/** The oldest records chosen to make room, with the bytes their values take. */
-export interface Eviction {
-  keys: string[];
-  bytes: number;
+  return { pages: fits(low) ?? [], dropped: low };
 }
 
 /**
- * Picks the oldest records, from `fromKey` on, whose values add up to at least `needBytes`, or
- * every record when they do not reach it. Run inside the write chain, so every key it returns
- * still exists when the batch deleting them is written. Only sizes are read: a record whose
- * value is unreadable goes like any other.
+ * Picks the oldest records, from `floorKey` on, whose pages free at least `needBytes`, or every
+ * record when they do not reach it. Whole pages go first; the last one may lose only its oldest
+ * records. Run inside the write chain, so the pages it reads are still as read when the batch
+ * is written. A page that cannot be read goes whole, like any other.
  */
 export async function oldestToFree(
-  db: LogDatabase,
-  fromKey: string,
+  access: StoreAccess,
+  floorKey: string,
   needBytes: number,
-): Promise<Eviction> {
-  const eviction: Eviction = { keys: [], bytes: 0 };
-  let range: { gte: string } | { gt: string } = { gte: fromKey };
+): Promise<Removal> {
+  const removal = new Removal();
+  let start: { gte: string } | { gt: string } = { gte: floorKey };
 
-  while (eviction.bytes < needBytes) {
-    const page: [string, string][] = await db
-      .iterator({ ...range, lt: RECORD_RANGE.lt, limit: EVICTION_PAGE })
-      .all();
-    for (const [key, value] of page) {
-      if (eviction.bytes >= needBytes) break;
-      eviction.keys.push(key);
-      eviction.bytes += Buffer.byteLength(value);
+  for (;;) {
+    const { pages, exhausted } = await access.readPages(start, EVICTION_READ_RECORDS);
+    for (const page of pages) {
+      const left = needBytes - removal.bytes;
+      if (left <= 0) return removal;
+      if (!page.isReadable || page.bytes <= left) removal.removeEntry(page);
+      else removal.removeRecords(page, oldestFreeing(page, left));
     }
 
-    const lastKey = page.at(-1)?.[0];
-    if (page.length < EVICTION_PAGE || lastKey === undefined) break;
-    range = { gt: lastKey };
+    const lastKey = pages.at(-1)?.key;
+    if (exhausted || lastKey === undefined || removal.bytes >= needBytes) return removal;
+    start = { gt: lastKey };
+  }
+}
+
+/** The fewest oldest records of `page` whose removal frees `bytes`, as indexes. */
+function oldestFreeing(page: StoredPage, bytes: number): Set<number> {
+  const oldest = (count: number): Set<number> =>
+    new Set(Array.from({ length: count }, (_, i) => i));
+  const frees = (count: number): boolean =>
+    page.bytes - (page.without(oldest(count))?.length ?? 0) >= bytes;
+
+  // Dropping more records never frees less, so halving finds the fewest.
+  let low = 1;
+  let high = page.seqs.length;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (frees(middle)) high = middle;
+    else low = middle + 1;
   }
 
-  return eviction;
+  return oldest(low);
 }

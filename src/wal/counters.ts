@@ -29,7 +29,7 @@ export interface CounterValues {
   lastSeq: number;
   /** Records in the pending range now. */
   pending: number;
-  /** UTF-8 bytes of the pending records' values. */
+  /** Bytes of the pending records' values: pages, and records of layouts 1 to 3. */
   pendingBytes: number;
   /** Records ever given a seq. */
   stored: number;
@@ -98,7 +98,7 @@ export class LogCounters {
     return this.values.pending;
   }
 
-  /** UTF-8 bytes of the values of the records in the log now. */
+  /** Bytes of the values under the record keys now: pages, and records of layouts 1 to 3. */
   get pendingBytes(): number {
     return this.values.pendingBytes;
   }

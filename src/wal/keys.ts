@@ -1,10 +1,13 @@
 /**
  * The key layout of the write-ahead log. Every key is a UTF-8 string; meta entries, quarantined
- * records and pending records share one LevelDB under distinct prefixes (`m!` < `q!` < `r!`), so
- * a range scan over one kind never sees the others. `docs/wal.md` lists every key.
+ * records and pages of pending records share one LevelDB under distinct prefixes (`m!` < `q!` <
+ * `r!`), so a range scan over one kind never sees the others. `docs/wal.md` lists every key.
  */
 
-/** Prefix of record keys: `r!` followed by the sequence number as 16 lowercase hex digits. */
+/**
+ * Prefix of record keys: `r!` followed by a sequence number as 16 lowercase hex digits. Under it
+ * is a page of records whose first has that seq (layout 4), or one record (layouts 1 to 3).
+ */
 const RECORD_PREFIX = 'r!';
 
 /** Prefix of quarantine keys: `q!` followed by the record's seq, as in a record key. */
@@ -35,7 +38,7 @@ export const META = {
   lastSeq: 'm!last-seq',
   /** Records in the log now. */
   pending: 'm!pending',
-  /** UTF-8 bytes of the values of the records in the log now. */
+  /** Bytes of the values under the record keys now: pages, and records of layouts 1 to 3. */
   pendingBytes: 'm!pending-bytes',
   /** Records ever appended. */
   stored: 'm!stored',
@@ -44,17 +47,21 @@ export const META = {
 } as const;
 
 /** The layout version this code writes. */
-export const FORMAT_VERSION = '3';
+export const FORMAT_VERSION = '4';
 
 /**
  * Layout versions this code reads. Version 1 had no `m!pending-bytes`, `m!quarantined`, `q!`
  * entries or `stored_at` in record values; version 2 stored records as JSON objects with the
- * sketch in its wire form, where version 3 writes arrays with the sketch's bins as text
- * (`codec.ts`). Records of every version are read as they are; opening an older log recounts
- * its records once and marks it version 3, so that a release that cannot read the new records
- * refuses the directory instead of quarantining them.
+ * sketch in its wire form; version 3 as JSON arrays with the sketch's bins as text (`codec.ts`);
+ * version 4 writes binary pages of many records under the key of the first (`page.ts`). Records
+ * of every version are read as they are. Opening an older log marks it version 4 (after a
+ * recount, for versions 1 and 2, whose counters are incomplete), so that a release that cannot
+ * read pages refuses the directory instead of quarantining them.
  */
-export const READABLE_FORMATS: readonly string[] = ['1', '2', FORMAT_VERSION];
+export const READABLE_FORMATS: readonly string[] = ['1', '2', '3', FORMAT_VERSION];
+
+/** Layout versions whose counters hold for the current one: opening them only marks the layout. */
+export const COUNTED_FORMATS: readonly string[] = ['3', FORMAT_VERSION];
 
 /** The meta key counting records dropped for `reason`, e.g. `m!deleted!sent`. */
 export function deletedKey(reason: string): string {
@@ -62,8 +69,8 @@ export function deletedKey(reason: string): string {
 }
 
 /**
- * The key of record `seq`. Fixed-width hex makes lexicographic key order equal numeric seq
- * order, which LevelDB iterators rely on to return records oldest first.
+ * The key of the page whose first record is `seq`. Fixed-width hex makes lexicographic key
+ * order equal numeric seq order, which LevelDB iterators rely on to return records oldest first.
  *
  * @throws {RangeError} when `seq` is not a positive safe integer.
  */

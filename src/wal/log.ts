@@ -8,7 +8,6 @@ import {
   type DropReason,
   type QuarantineReason,
 } from './counters.js';
-import { recordKey } from './keys.js';
 import { LogTime } from './log-time.js';
 import { resolveLogOptions, type WriteAheadLogOptions } from './options.js';
 import type { QuarantinedRecord } from './quarantine.js';
@@ -115,7 +114,7 @@ export class WriteAheadLog {
     return this.ops.store.counters.pending;
   }
 
-  /** UTF-8 bytes of the values of the records in the log now; kept under `maxBytes`. */
+  /** Bytes of the values under the record keys (pages, headers included); kept under `maxBytes`. */
   get pendingBytes(): number {
     return this.ops.store.counters.pendingBytes;
   }
@@ -182,9 +181,7 @@ export class WriteAheadLog {
     const invalid = reasonError(reason, DELETE_REASONS) ?? seqsError(seqs);
     if (invalid !== undefined) return Promise.reject(invalid);
 
-    const keys = [...new Set(seqs)].map(recordKey);
-
-    return this.ops.delete(keys, reason);
+    return this.ops.delete([...new Set(seqs)], reason);
   }
 
   /**
@@ -202,10 +199,7 @@ export class WriteAheadLog {
     const invalid = reasonError(reason, QUARANTINE_REASONS) ?? seqsError(seqs);
     if (invalid !== undefined) return Promise.reject(invalid);
 
-    const items = [...new Set(seqs)].map((seq) => ({
-      key: recordKey(seq),
-      detail: String(detail),
-    }));
+    const items = [...new Set(seqs)].map((seq) => ({ seq, detail: String(detail) }));
 
     return this.ops.quarantine(items, reason);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { COUNTER_KEYS, LogCounters } from './counters.js';
-import { FORMAT_VERSION, META, READABLE_FORMATS, RECORD_RANGE, seqOfKey } from './keys.js';
+import { COUNTED_FORMATS, FORMAT_VERSION, META, READABLE_FORMATS, RECORD_RANGE } from './keys.js';
+import { highestSeqOf, readPage } from './page.js';
 import { storageError, type LogDatabase } from './storage.js';
 
 /** What the log reads from its meta keys at open. */
@@ -11,15 +12,19 @@ export interface LogMeta {
   counters: LogCounters;
   /** Whether the identity was made by this call: the data dir was new, or lost its meta. */
   isNewIdentity: boolean;
-  /** Whether the data dir is in an older layout that needs a recount before use. */
-  needsUpgrade: boolean;
+  /**
+   * What an older layout needs before use: `recount` (versions 1 and 2, or records without
+   * their meta keys), `mark` (version 3, whose counters hold: only the version is written), or
+   * undefined for none.
+   */
+  upgrade: 'recount' | 'mark' | undefined;
 }
 
 /**
  * Reads the meta keys of an open database, and gives a new database its agent id.
  *
  * Start-up cost does not depend on how many records are pending: the counters come from a
- * handful of meta keys and the only look at the records is one seek to the last key.
+ * handful of meta keys and the only look at the records is one seek to the last page.
  *
  * @throws {TpsError} `ERR_TPS_STORAGE` when LevelDB fails, when the data dir was written in a
  * layout this release does not know, or when a counter is corrupt.
@@ -39,13 +44,20 @@ export async function loadMeta(db: LogDatabase, location: string): Promise<LogMe
   counters.raiseLastSeq(lastKeySeq);
 
   if (agentId !== undefined) {
-    return { agentId, counters, isNewIdentity: false, needsUpgrade: format !== FORMAT_VERSION };
+    return { agentId, counters, isNewIdentity: false, upgrade: upgradeOf(format) };
   }
 
   // Records without an identity: the meta keys were lost, so the counters must be recounted.
   const created = await createIdentity(db, location);
+  const upgrade = lastKeySeq > 0 ? 'recount' : undefined;
 
-  return { agentId: created, counters, isNewIdentity: true, needsUpgrade: lastKeySeq > 0 };
+  return { agentId: created, counters, isNewIdentity: true, upgrade };
+}
+
+function upgradeOf(format: string | undefined): LogMeta['upgrade'] {
+  if (format === FORMAT_VERSION) return undefined;
+
+  return format !== undefined && COUNTED_FORMATS.includes(format) ? 'mark' : 'recount';
 }
 
 async function readMeta(db: LogDatabase, location: string): Promise<(string | undefined)[]> {
@@ -66,9 +78,10 @@ function parseCounters(values: readonly (string | undefined)[], location: string
 
 async function lastRecordSeq(db: LogDatabase, location: string): Promise<number> {
   try {
-    const [key] = await db.keys({ ...RECORD_RANGE, reverse: true, limit: 1 }).all();
+    const range = { ...RECORD_RANGE, reverse: true, limit: 1, valueEncoding: 'buffer' };
+    const [entry] = await db.iterator<string, Buffer>(range).all();
 
-    return key === undefined ? 0 : seqOfKey(key);
+    return entry === undefined ? 0 : highestSeqOf(readPage(...entry));
   } catch (error) {
     throw storageError(location, 'cannot read the last record key', error);
   }

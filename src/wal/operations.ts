@@ -3,7 +3,6 @@ import type { Logger } from '../logger.js';
 import type { MetricRecord, RecordDraft } from '../protocol/types.js';
 import type { DeleteReason, QuarantineReason } from './counters.js';
 import { OperationGate } from './gate.js';
-import { seqOfKey } from './keys.js';
 import type { LogTime } from './log-time.js';
 import type { LogReporter } from './reporter.js';
 import { storageError } from './storage.js';
@@ -47,31 +46,20 @@ export class LogOperations {
     });
   }
 
-  /**
-   * Reads pages until `limit` readable records are found or the records end, quarantining the
-   * unreadable entries on the way.
-   */
+  /** Reads up to `limit` readable records, quarantining the unreadable ones on the way. */
   read(limit: number, afterSeq: number): Promise<MetricRecord[]> {
     return this.gate.read(async () => {
-      const records: MetricRecord[] = [];
-      let after = afterSeq;
-      for (;;) {
-        const page = await this.store.readPage(limit - records.length, after);
-        records.push(...page.records);
-        if (page.corrupt.length > 0) await this.quarantineFound(page.corrupt);
-        // A page without unreadable entries is full unless the records ended: no refill.
-        if (page.exhausted || page.corrupt.length === 0 || page.lastSeq === undefined) {
-          return records;
-        }
-        after = page.lastSeq;
-      }
+      const read = await this.store.readPage(limit, afterSeq);
+      if (read.corrupt.length > 0) await this.quarantineFound(read.corrupt);
+
+      return read.records;
     });
   }
 
-  /** Deletes the records under `keys` that exist; drops other than `sent` are reported. */
-  delete(keys: readonly string[], reason: DeleteReason): Promise<number> {
+  /** Deletes the records of `seqs` that exist; drops other than `sent` are reported. */
+  delete(seqs: readonly number[], reason: DeleteReason): Promise<number> {
     return this.gate.write(async () => {
-      const deleted = await this.store.deletePresent(keys, reason);
+      const deleted = await this.store.deletePresent(seqs, reason);
       if (reason !== 'sent') this.parts.reporter.dropped(reason, deleted);
 
       return deleted;
@@ -84,7 +72,7 @@ export class LogOperations {
       const moved = await this.store.quarantine(items, reason);
       if (moved > 0) {
         // Seqs, not the detail: a detail may quote the record's contents.
-        const seqs = items.slice(0, 10).map(({ key }) => seqOfKey(key));
+        const seqs = items.slice(0, 10).map(({ seq }) => seq);
         this.parts.logger.warn({ records: moved, reason, seqs }, 'records moved to the quarantine');
         this.parts.reporter.dropped(reason, moved);
       }

@@ -21,9 +21,9 @@ export interface WriteAheadLogOptions {
    */
   clock?: Clock;
   /**
-   * Bytes of pending record values (UTF-8 JSON, about half a kilobyte a record) the log holds
-   * at most. An append that would pass it deletes the oldest records, for reason `size`, in the
-   * same atomic batch. A positive integer.
+   * Bytes of pending page values (about 270 bytes a record of a busy second, 60 of a quiet one)
+   * the log holds at most. An append that would pass it deletes the oldest records, for reason
+   * `size`, in the same atomic batch. A positive integer.
    *
    * @default 268435456 (256 MiB)
    */

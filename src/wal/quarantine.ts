@@ -1,5 +1,4 @@
 import type { MetricRecord } from '../protocol/types.js';
-import { bytesOf, type Entry, type StoreAccess } from './access.js';
 import { decodeEntry } from './codec.js';
 import type { CounterChange, QuarantineReason } from './counters.js';
 import { QUARANTINE_RANGE, quarantineKey, recordKey, seqOfKey } from './keys.js';
@@ -126,44 +125,46 @@ export async function planEviction(
   };
 }
 
-/** A record to move to the quarantine: its entry, and what is wrong with it. */
-export interface QuarantineMove extends Entry {
+/** What the quarantine keeps of one record, or of a page that cannot be read at all. */
+export interface QuarantineMove {
+  /** The record's seq; for a page that cannot be read, the seq of its key. */
+  seq: number;
+  /** The stored value as found: the record's JSON, or the bytes of what does not decode. */
+  text: string;
+  /** What was wrong. */
   detail: string;
 }
 
 /**
- * Stages moving `moves` from the records to the quarantine into `batch`, deleting the oldest
- * entries when the quarantine would pass `max`.
+ * Stages adding quarantine entries for `moves` into `batch`, deleting the oldest entries when
+ * the quarantine would pass `max`. Taking the records out of their pages is the caller's part.
  *
  * @param atMs log time of the move.
- * @returns the counter change of the move, for the same batch.
+ * @returns the change to the quarantine counter, for the same batch.
  */
 export async function stageMoves(
-  access: StoreAccess,
+  db: LogDatabase,
   batch: LogBatch,
   moves: readonly QuarantineMove[],
   reason: QuarantineReason,
-  limits: { max: number; atMs: number },
+  limits: { count: number; max: number; atMs: number },
 ): Promise<CounterChange> {
   if (moves.length === 0) return {};
 
-  const targets = moves.map(({ key }) => quarantineKey(seqOfKey(key)));
-  const count = access.counters.quarantined;
-  const eviction = await planEviction(access.db, targets, count, limits.max);
-  moves.forEach(({ key, value, detail }, i) => {
+  const targets = moves.map(({ seq }) => quarantineKey(seq));
+  // A page that cannot be read goes under its key's seq, which may already hold the entry of the
+  // page's first record, quarantined before the damage: that entry is replaced, not one more.
+  const found = await db.getMany(targets);
+  const added = targets.filter((_, i) => found[i] === undefined);
+  const eviction = await planEviction(db, added, limits.count, limits.max);
+  moves.forEach(({ text, detail }, i) => {
     const target = targets[i] as string;
-    batch.del(key);
     if (!eviction.skipped.has(target)) {
-      batch.put(target, encodeQuarantine(value, reason, detail, limits.atMs));
+      batch.put(target, encodeQuarantine(text, reason, detail, limits.atMs));
     }
   });
+  // After the puts: a replaced entry that is also among the oldest goes, and counts as evicted.
   for (const key of eviction.existing) batch.del(key);
-  const added = moves.length - eviction.skipped.size - eviction.existing.length;
 
-  return {
-    pending: -moves.length,
-    pendingBytes: -bytesOf(moves),
-    quarantined: added,
-    dropped: { [reason]: moves.length },
-  };
+  return { quarantined: added.length - eviction.skipped.size - eviction.existing.length };
 }

@@ -1,5 +1,6 @@
 import type { LogCounters } from './counters.js';
-import { FORMAT_VERSION, META, QUARANTINE_RANGE, RECORD_RANGE, seqOfKey } from './keys.js';
+import { FORMAT_VERSION, META, QUARANTINE_RANGE, RECORD_RANGE } from './keys.js';
+import { highestSeqOf, readPage } from './page.js';
 import { storageError, type LogDatabase } from './storage.js';
 
 /**
@@ -14,7 +15,7 @@ export const REPAIR_SEQ_GAP = 2 ** 32;
 export interface Recount {
   /** Records under the record prefix. */
   records: number;
-  /** UTF-8 bytes of their values. */
+  /** Bytes of their values. */
   bytes: number;
   /** The highest record seq, 0 when there is none. */
   maxSeq: number;
@@ -22,13 +23,15 @@ export interface Recount {
   quarantined: number;
 }
 
-/** Scans every record and quarantine entry; costs time in proportion to the data dir. */
+/** Scans every page and quarantine entry; costs time in proportion to the data dir. */
 export async function recount(db: LogDatabase): Promise<Recount> {
   const found: Recount = { records: 0, bytes: 0, maxSeq: 0, quarantined: 0 };
-  for await (const [key, value] of db.iterator(RECORD_RANGE)) {
-    found.records += 1;
-    found.bytes += Buffer.byteLength(value);
-    found.maxSeq = seqOfKey(key);
+  const pages = db.iterator<string, Buffer>({ ...RECORD_RANGE, valueEncoding: 'buffer' });
+  for await (const [key, value] of pages) {
+    const page = readPage(key, value);
+    found.records += page.isReadable ? page.seqs.length : page.count;
+    found.bytes += value.length;
+    found.maxSeq = Math.max(found.maxSeq, highestSeqOf(page));
   }
   const quarantine = db.keys(QUARANTINE_RANGE);
   try {
@@ -87,5 +90,19 @@ export async function reconcile(
     return lost;
   } catch (error) {
     throw storageError(location, 'cannot recount the records', error);
+  }
+}
+
+/**
+ * Writes the current layout version over one whose counters hold for it, synced, so that a
+ * release that cannot read the new pages refuses the directory from now on.
+ *
+ * @throws {TpsError} `ERR_TPS_STORAGE` when LevelDB fails.
+ */
+export async function markLayout(db: LogDatabase, location: string): Promise<void> {
+  try {
+    await db.batch().put(META.format, FORMAT_VERSION).write({ sync: true });
+  } catch (error) {
+    throw storageError(location, 'cannot mark the layout version', error);
   }
 }

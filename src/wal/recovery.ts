@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { loadMeta, type LogMeta } from './meta.js';
-import { reconcile } from './reconcile.js';
+import { markLayout, reconcile } from './reconcile.js';
 import { damageOf, hasCode, openDatabase, storageError, type LogDatabase } from './storage.js';
 
 /** What the log did at open to get past a damaged store; see `WriteAheadLog.recovery`. */
@@ -72,7 +72,9 @@ export async function openStore(location: string, options: OpenStoreOptions): Pr
   if ('damage' in intact) return recover(location, intact.damage, options);
 
   try {
-    if (intact.meta.needsUpgrade) await reconcile(intact.db, location, intact.meta.counters, false);
+    const { upgrade, counters } = intact.meta;
+    if (upgrade === 'recount') await reconcile(intact.db, location, counters, false);
+    if (upgrade === 'mark') await markLayout(intact.db, location);
   } catch (error) {
     await intact.db.close().catch(() => undefined);
     throw error;

@@ -1,5 +1,6 @@
 import { MAX_SKETCH_BIN_SPAN } from '../protocol/sketch.js';
 import type { CanonicalBins } from '../protocol/sketch-wire.js';
+import { unzigzag, zigzag } from './bytes.js';
 
 // Why this exists: on the wire a sketch's bins are 8-byte doubles in base64, 2.6 kB for a busy
 // second, most of a record; stored that way the log wrote 3 kB per record. Counts are whole
@@ -18,10 +19,11 @@ for (let digit = 0; digit < ALPHABET.length; digit++) DIGIT_OF[ALPHABET.charCode
 const MORE = 32;
 
 /**
- * Whether {@link binsToText} can write `bins` so that {@link textToBins} reads them back: at most
- * `MAX_SKETCH_BIN_SPAN` bins (the collector takes no more), and numbers that are safe integers.
+ * Whether the log's compact forms of bins (this text, and the binary pages of `page-record.ts`)
+ * hold `bins` exactly: at most `MAX_SKETCH_BIN_SPAN` bins (the collector takes no more), and
+ * numbers that are safe integers.
  */
-export function canBeText({ positive, zeroCount }: CanonicalBins): boolean {
+export function canStoreBins({ positive, zeroCount }: CanonicalBins): boolean {
   const length = (positive.to ?? positive.counts.length) - (positive.from ?? 0);
 
   return (
@@ -79,10 +81,6 @@ function writeNumber(out: Buffer, start: number, n: number): number {
   return at;
 }
 
-function zigzag(n: number): number {
-  return n >= 0 ? n * 2 : -n * 2 - 1;
-}
-
 /**
  * Reads bins written by {@link binsToText}; undefined when `text` is not such text, or holds
  * more than `MAX_SKETCH_BIN_SPAN` bins: a damaged run length must not make millions.
@@ -105,7 +103,7 @@ export function textToBins(text: string): CanonicalBins | undefined {
     for (let n = 0; n <= run; n++) counts.push(0);
   }
   if (counts.length > MAX_SKETCH_BIN_SPAN) return undefined;
-  const firstKey = zigzagged % 2 === 0 ? zigzagged / 2 : -(zigzagged + 1) / 2;
+  const firstKey = unzigzag(zigzagged);
 
   return { positive: { firstKey, counts }, zeroCount };
 }

@@ -1,11 +1,11 @@
 import { systemClock } from '../clock.js';
 import type { MetricRecord, RecordDraft } from '../protocol/types.js';
-import { StoreAccess, bytesOf, type Entry, type RangeStart } from './access.js';
-import { DEFAULT_MAX_BYTES, newestThatFit, oldestToFree, type Eviction } from './capacity.js';
-import { decodeEntry, encodeEntry } from './codec.js';
+import { StoreAccess, putPage, type PageEntry, type RangeStart } from './access.js';
+import { DEFAULT_MAX_BYTES, bytesOfPages, newestThatFit, oldestToFree } from './capacity.js';
 import type { CounterChange, DeleteReason, LogCounters, QuarantineReason } from './counters.js';
 import { QUARANTINE_RANGE, RECORD_RANGE, recordKey, seqOfKey } from './keys.js';
 import { LogTime } from './log-time.js';
+import { encodePages } from './page.js';
 import {
   DEFAULT_MAX_QUARANTINED,
   decodeQuarantine,
@@ -13,12 +13,13 @@ import {
   type QuarantineMove,
   type QuarantinedRecord,
 } from './quarantine.js';
+import { Removal, indexesOf } from './removal.js';
 import type { LogBatch, LogDatabase } from './storage.js';
 
 /**
- * Records a sweep step examines. A step holds the write chain while it reads and deletes, so this
- * bounds how long an append waits behind a sweep (a few milliseconds) and the size of each
- * atomic delete batch.
+ * Records a sweep step examines, in whole pages. A step holds the write chain while it reads and
+ * deletes, so this bounds how long an append waits behind a sweep (a few milliseconds) and the
+ * size of each atomic delete batch.
  */
 export const SWEEP_STEP_RECORDS = 1000;
 
@@ -34,10 +35,14 @@ export interface RecordStoreOptions {
   onCorruption?: (error: unknown) => void;
 }
 
-/** An entry to move to the quarantine, and why. */
+/**
+ * A record, or a page that cannot be read at all, to move to the quarantine, and why. `pageKey`
+ * is set for such a page: then `seq` is its key's.
+ */
 export interface QuarantineItem {
-  key: string;
+  seq: number;
   detail: string;
+  pageKey?: string;
 }
 
 /** What an append stored, and how many records it dropped to stay under the size cap. */
@@ -46,13 +51,13 @@ export interface AppendResult {
   droppedForSize: number;
 }
 
-/** One page of a read: the records that decode, and the entries that do not. */
+/** What a read found: the records that decode, and the ones that do not. */
 export interface ReadPage {
   records: MetricRecord[];
   corrupt: QuarantineItem[];
-  /** The seq of the last entry read; undefined when the page is empty. */
+  /** The seq of the last record read, readable or not; undefined when none was. */
   lastSeq: number | undefined;
-  /** Whether the page ended because the records did. */
+  /** Whether the read ended because the records did. */
   exhausted: boolean;
 }
 
@@ -67,19 +72,19 @@ export interface SweepStep {
 }
 
 /**
- * The records, the quarantine and their counters in LevelDB. Each write is one atomic batch,
- * synced before it resolves, that holds the records and the counters describing them. The caller
- * must run writes one at a time (see `OperationGate`): each stages its counters from the values
- * the previous one left, and reads what it will delete inside the same turn.
+ * The records, in pages, the quarantine and their counters in LevelDB. Each write is one atomic
+ * batch, synced before it resolves, that holds the pages and the counters describing them. The
+ * caller must run writes one at a time (see `OperationGate`): each stages its counters from the
+ * values the previous one left, and reads the pages it changes inside the same turn.
  */
 export class RecordStore {
   readonly location: string;
   readonly counters: LogCounters;
   /**
-   * The key every record key is at or above: the oldest key some read found. Seqs only grow,
-   * so no record appears below it later. Reads seek here instead of to the start of the range,
-   * because LevelDB keeps deleted keys as tombstones until compaction, and a log drained from
-   * the front would otherwise step over every tombstone of the sent records on each read.
+   * The key every record key is at or above: the oldest key some read found. Page keys only
+   * grow and never change, so no page appears below it later. Reads seek here instead of to the
+   * start of the range, because LevelDB keeps deleted keys as tombstones until compaction, and a
+   * log drained from the front would otherwise step over every tombstone on each read.
    */
   private floorKey: string = RECORD_RANGE.gte;
   private readonly access: StoreAccess;
@@ -107,95 +112,106 @@ export class RecordStore {
   }
 
   /**
-   * Stores `drafts` under the next seqs in one synced batch. When the pending bytes would pass
-   * the cap, the same batch deletes the oldest records (and, for an append bigger than the whole
-   * cap, its own oldest drafts) for `size`: the log never holds more than the cap, not even
-   * between two writes.
+   * Stores `drafts` under the next seqs, in pages, in one synced batch. When the pending bytes
+   * would pass the cap, the same batch deletes the oldest records (and, for an append bigger
+   * than the whole cap, its own oldest drafts) for `size`: the log never holds more than the
+   * cap, not even between two writes.
    */
   async append(drafts: readonly RecordDraft[]): Promise<AppendResult> {
     if (drafts.length === 0) return { records: [], droppedForSize: 0 };
 
     const firstSeq = this.counters.lastSeq + 1;
     const storedAtMs = this.time.nowMs();
-    // Encode before touching LevelDB: a draft that JSON cannot hold then fails with its own
+    // Encoded before touching LevelDB: a draft that cannot be encoded then fails with its own
     // TypeError rather than as a storage error, and no batch is left open.
-    const entries = drafts.map((draft, i) => encodeEntry(firstSeq + i, draft, storedAtMs));
-    const { dropped: tooBig, keptBytes } = newestThatFit(entries, this.maxBytes);
-    const kept = entries.slice(tooBig);
-    let evicted: Eviction = { keys: [], bytes: 0 };
+    const all = encodePages(firstSeq, drafts, storedAtMs);
+    const append = { drafts, firstSeq, storedAtMs };
+    const { pages, dropped: tooBig } = newestThatFit(all, append, this.maxBytes);
+    const keptBytes = bytesOfPages(pages);
+    let evicted = new Removal();
 
     await this.access.commit('cannot append', async (batch) => {
       const needBytes = this.counters.pendingBytes + keptBytes - this.maxBytes;
-      if (needBytes > 0) evicted = await oldestToFree(this.access.db, this.floorKey, needBytes);
-      for (const key of evicted.keys) batch.del(key);
-      for (const { key, value } of kept) batch.put(key, value);
-      const dropped = evicted.keys.length + tooBig;
+      if (needBytes > 0) evicted = await oldestToFree(this.access, this.floorKey, needBytes);
+      const eviction = evicted.stage(batch, undefined);
+      for (const { key, value } of pages) putPage(batch, key, value);
+      const dropped = evicted.records + tooBig;
 
       // Every draft takes a seq, kept or not, and the last seq goes in this batch: a seq is
       // never handed out twice, even across restarts.
       return {
-        appended: entries.length,
-        pending: kept.length - evicted.keys.length,
-        pendingBytes: keptBytes - evicted.bytes,
+        appended: drafts.length,
+        pending: drafts.length - tooBig + (eviction.pending ?? 0),
+        pendingBytes: keptBytes + (eviction.pendingBytes ?? 0),
         ...(dropped > 0 ? { dropped: { size: dropped } } : {}),
       };
     });
 
-    const droppedForSize = evicted.keys.length + tooBig;
+    const records = drafts.slice(tooBig).map((draft, i) => withSeq(draft, firstSeq + tooBig + i));
 
-    return { records: kept.map(({ record }) => record), droppedForSize };
+    return { records, droppedForSize: evicted.records + tooBig };
   }
 
-  /** Reads up to `limit` entries with seq above `afterSeq` (0: from the oldest), lowest first. */
+  /**
+   * Reads up to `limit` readable records with seq above `afterSeq` (0: from the oldest), lowest
+   * first, and lists the unreadable ones it passes on the way.
+   */
   async readPage(limit: number, afterSeq = 0): Promise<ReadPage> {
-    const afterKey = afterSeq > 0 ? recordKey(afterSeq) : undefined;
-    const fromFloor = afterKey === undefined || afterKey < this.floorKey;
-    const entries = await this.access.readRecords(
-      fromFloor ? { gte: this.floorKey } : { gt: afterKey },
-      limit,
-    );
-    if (fromFloor) this.raiseFloor(entries[0]?.key);
+    const fromFloor = afterSeq === 0 || recordKey(afterSeq) < this.floorKey;
+    let start: RangeStart = {
+      gte: fromFloor ? this.floorKey : await this.keyHolding(afterSeq + 1),
+    };
+    const read: ReadPage = { records: [], corrupt: [], lastSeq: undefined, exhausted: false };
 
-    const page: ReadPage = { records: [], corrupt: [], lastSeq: undefined, exhausted: false };
-    for (const { key, value } of entries) {
-      const decoded = decodeEntry(key, value);
-      if (decoded.ok) page.records.push(decoded.record);
-      else page.corrupt.push({ key, detail: decoded.problem });
+    // Pages are read by the records they hold, but those at or below afterSeq and those that do
+    // not decode fill no part of the limit: read on until it is filled or the pages end.
+    for (let isFirst = true; ; isFirst = false) {
+      const { pages, exhausted } = await this.access.readPages(start, limit - read.records.length);
+      if (fromFloor && isFirst) this.raiseFloor(pages[0]?.key);
+      for (const page of pages) {
+        if (read.records.length >= limit) return read;
+        collect(page, afterSeq, limit, read);
+      }
+
+      const lastKey = pages.at(-1)?.key;
+      if (read.records.length >= limit) return read;
+      if (exhausted || lastKey === undefined) return { ...read, exhausted: true };
+      start = { gt: lastKey };
     }
-    const lastKey = entries.at(-1)?.key;
-    page.lastSeq = lastKey === undefined ? undefined : seqOfKey(lastKey);
-    page.exhausted = entries.length < limit;
-
-    return page;
   }
 
-  /** Deletes those of `keys` that exist, in one synced batch; returns how many it deleted. */
-  async deletePresent(keys: readonly string[], reason: DeleteReason): Promise<number> {
-    if (keys.length === 0) return 0;
+  /** Deletes the records of `seqs` that exist, in one synced batch; returns how many it deleted. */
+  async deletePresent(seqs: readonly number[], reason: DeleteReason): Promise<number> {
+    if (seqs.length === 0) return 0;
 
-    // A sweep and a send may both delete one record; only keys still present may count, or the
-    // pending counter would drift below the records actually stored.
-    const present = await this.access.present(keys);
-    await this.access.commit('cannot delete', async (batch) =>
-      stageDeletes(batch, present, reason),
-    );
+    // A sweep and a send may both delete one record; only records still present may count, or
+    // the pending counter would drift below the records actually stored.
+    const wanted = new Set(seqs);
+    const removal = new Removal();
+    for (const page of await this.pagesHolding(seqs)) {
+      if (page.isReadable) removal.removeRecords(page, indexesOf(page, wanted));
+    }
+    await this.access.commit('cannot delete', async (batch) => removal.stage(batch, reason));
 
-    return present.length;
+    return removal.records;
   }
 
   /**
    * Moves those of `items` that exist to the quarantine in one synced batch, with the counters
-   * and any eviction that keeps the quarantine under its cap; returns how many it moved.
+   * and any eviction that keeps the quarantine under its cap; returns how many records it moved.
    */
   async quarantine(items: readonly QuarantineItem[], reason: QuarantineReason): Promise<number> {
     if (items.length === 0) return 0;
 
-    const details = new Map(items.map(({ key, detail }) => [key, detail]));
-    const present = await this.access.present([...details.keys()]);
-    const moves = present.map((entry) => ({ ...entry, detail: details.get(entry.key) ?? '' }));
-    await this.access.commit('cannot quarantine', (batch) => this.stageMoves(batch, moves, reason));
+    const removal = new Removal();
+    const moves: QuarantineMove[] = [];
+    await this.planRecordMoves(items, removal, moves);
+    await this.planPageMoves(items, removal, moves);
+    await this.access.commit('cannot quarantine', async (batch) =>
+      combine(removal.stage(batch, reason), await this.stageMoves(batch, moves, reason)),
+    );
 
-    return moves.length;
+    return removal.records;
   }
 
   /** Reads up to `limit` quarantine entries, lowest seq first. */
@@ -208,37 +224,101 @@ export class RecordStore {
   }
 
   /**
-   * Examines up to {@link SWEEP_STEP_RECORDS} records after `afterKey`, deletes those stored
-   * before `cutoffMs` (log time) and quarantines the unreadable ones, in one batch. Run inside
-   * the write chain, every key it reads still exists when it writes, so no look-up is needed.
+   * Examines the pages holding the next {@link SWEEP_STEP_RECORDS} records after `afterKey`,
+   * deletes those stored before `cutoffMs` (log time) and quarantines the ones that cannot be
+   * read, in one batch. Run inside the write chain, every page it reads is still as read when it
+   * writes. Only pages are read, not their records: a page's records share its storage time.
    */
   async sweepStep(afterKey: string | undefined, cutoffMs: number): Promise<SweepStep> {
     const start: RangeStart = afterKey === undefined ? { gte: this.floorKey } : { gt: afterKey };
-    const entries = await this.access.readRecords(start, SWEEP_STEP_RECORDS);
-    if (afterKey === undefined) this.raiseFloor(entries[0]?.key);
+    const { pages, exhausted } = await this.access.readPages(start, SWEEP_STEP_RECORDS);
+    if (afterKey === undefined) this.raiseFloor(pages[0]?.key);
 
-    const expired: Entry[] = [];
-    const corrupt: QuarantineMove[] = [];
-    for (const entry of entries) {
-      const decoded = decodeEntry(entry.key, entry.value);
-      if (!decoded.ok) corrupt.push({ ...entry, detail: decoded.problem });
-      else if (decoded.storedAtMs < cutoffMs) expired.push(entry);
+    const expired = new Removal();
+    const unreadable = new Removal();
+    const moves: QuarantineMove[] = [];
+    for (const page of pages) {
+      if (page.isReadable) {
+        if (page.storedAtMs < cutoffMs) expired.removeEntry(page);
+        continue;
+      }
+      unreadable.removeEntry(page);
+      moves.push({ seq: seqOfKey(page.key), text: page.text, detail: page.problem });
     }
     await this.access.commit('cannot sweep', async (batch) =>
       combine(
-        stageDeletes(batch, expired, 'retention'),
-        await this.stageMoves(batch, corrupt, 'corrupt'),
+        expired.stage(batch, 'retention'),
+        unreadable.stage(batch, 'corrupt'),
+        await this.stageMoves(batch, moves, 'corrupt'),
       ),
     );
 
-    const lastKey = entries.length < SWEEP_STEP_RECORDS ? undefined : entries.at(-1)?.key;
+    const lastKey = exhausted ? undefined : pages.at(-1)?.key;
 
-    return { deleted: expired.length, corrupt: corrupt.length, lastKey };
+    return { deleted: expired.records, corrupt: unreadable.records, lastKey };
   }
 
   /** Closes the database. */
   async close(): Promise<void> {
     await this.access.storage('cannot close', () => this.access.db.close());
+  }
+
+  /** The key to read from for the records from `seq` on: the page that would hold it. */
+  private async keyHolding(seq: number): Promise<string> {
+    const key = await this.access.pageKeyAtOrBelow(seq, this.floorKey);
+
+    return key ?? recordKey(seq);
+  }
+
+  /** The pages that may hold `seqs`: from the one that would hold the lowest to the highest. */
+  private async pagesHolding(seqs: readonly number[]): Promise<PageEntry[]> {
+    let lowest = Infinity;
+    let highest = 0;
+    for (const seq of seqs) {
+      lowest = Math.min(lowest, seq);
+      highest = Math.max(highest, seq);
+    }
+    const start = await this.keyHolding(lowest);
+    const { pages } = await this.access.readPages({ gte: start }, Infinity, recordKey(highest));
+
+    return pages;
+  }
+
+  /** Plans moving the records of `items` that name a seq and are still present. */
+  private async planRecordMoves(
+    items: readonly QuarantineItem[],
+    removal: Removal,
+    moves: QuarantineMove[],
+  ): Promise<void> {
+    const details = new Map<number, string>();
+    for (const item of items) if (item.pageKey === undefined) details.set(item.seq, item.detail);
+    if (details.size === 0) return;
+
+    const wanted = new Set(details.keys());
+    for (const page of await this.pagesHolding([...wanted])) {
+      if (!page.isReadable) continue;
+      const indexes = indexesOf(page, wanted);
+      for (const index of indexes) {
+        const seq = page.seqs[index] as number;
+        moves.push({ seq, text: page.quarantineText(index), detail: details.get(seq) ?? '' });
+      }
+      removal.removeRecords(page, indexes);
+    }
+  }
+
+  /** Plans moving the pages of `items` that could not be read, if they still cannot. */
+  private async planPageMoves(
+    items: readonly QuarantineItem[],
+    removal: Removal,
+    moves: QuarantineMove[],
+  ): Promise<void> {
+    for (const { pageKey, seq, detail } of items) {
+      if (pageKey === undefined) continue;
+      const page = await this.access.pageAt(pageKey);
+      if (page === undefined || page.isReadable) continue;
+      removal.removeEntry(page);
+      moves.push({ seq, text: page.text, detail });
+    }
   }
 
   /**
@@ -254,35 +334,71 @@ export class RecordStore {
     moves: readonly QuarantineMove[],
     reason: QuarantineReason,
   ): Promise<CounterChange> {
-    const limits = { max: this.maxQuarantined, atMs: this.time.nowMs() };
+    const limits = {
+      count: this.counters.quarantined,
+      max: this.maxQuarantined,
+      atMs: this.time.nowMs(),
+    };
 
-    return stageMoves(this.access, batch, moves, reason, limits);
+    return stageMoves(this.access.db, batch, moves, reason, limits);
   }
 }
 
-/** Stages deleting entries known to exist, for `reason`. */
-function stageDeletes(
-  batch: LogBatch,
-  entries: readonly Entry[],
-  reason: DeleteReason,
-): CounterChange {
-  if (entries.length === 0) return {};
+/** Adds the records of `page` above `afterSeq` to `read`, up to `limit` readable ones. */
+function collect(page: PageEntry, afterSeq: number, limit: number, read: ReadPage): void {
+  if (!page.isReadable) {
+    const seq = seqOfKey(page.key);
+    read.corrupt.push({ seq, detail: page.problem, pageKey: page.key });
+    read.lastSeq = seq;
+    return;
+  }
 
-  for (const { key } of entries) batch.del(key);
-  const dropped = { [reason]: entries.length };
-
-  return { pending: -entries.length, pendingBytes: -bytesOf(entries), dropped };
+  page.seqs.forEach((seq, index) => {
+    if (seq <= afterSeq || read.records.length >= limit) return;
+    const decoded = page.record(index);
+    if (decoded.ok) read.records.push(decoded.record);
+    else read.corrupt.push({ seq, detail: decoded.problem });
+    read.lastSeq = seq;
+  });
 }
 
-/** Adds two counter changes made for one batch. */
-function combine(a: CounterChange, b: CounterChange): CounterChange {
-  const sum = (x?: number, y?: number): number | undefined =>
-    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
+/** The record of a draft given its seq. */
+function withSeq(draft: RecordDraft, seq: number): MetricRecord {
+  // Field by field: a spread of each draft was a seventh of an append, and it would also carry
+  // along any stray field a caller left in the draft, which the log does not store.
+  return {
+    seq,
+    t: draft.t,
+    gateway: draft.gateway,
+    endpoint: draft.endpoint,
+    tags: draft.tags,
+    count: draft.count,
+    errors: draft.errors,
+    duration_sum_ms: draft.duration_sum_ms,
+    duration_min_ms: draft.duration_min_ms,
+    duration_max_ms: draft.duration_max_ms,
+    sketch: draft.sketch,
+    error_kinds: draft.error_kinds,
+  };
+}
+
+/** Adds counter changes made for one batch. */
+function combine(...changes: CounterChange[]): CounterChange {
+  const sum = (field: 'pending' | 'pendingBytes' | 'quarantined'): number | undefined => {
+    const values = changes.map((change) => change[field]).filter((n) => n !== undefined);
+    return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+  };
+  const dropped: Partial<Record<string, number>> = {};
+  for (const change of changes) {
+    for (const [reason, n] of Object.entries(change.dropped ?? {})) {
+      dropped[reason] = (dropped[reason] ?? 0) + n;
+    }
+  }
 
   return {
-    pending: sum(a.pending, b.pending),
-    pendingBytes: sum(a.pendingBytes, b.pendingBytes),
-    quarantined: sum(a.quarantined, b.quarantined),
-    dropped: { ...a.dropped, ...b.dropped },
+    pending: sum('pending'),
+    pendingBytes: sum('pendingBytes'),
+    quarantined: sum('quarantined'),
+    dropped,
   };
 }

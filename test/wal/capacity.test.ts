@@ -1,22 +1,28 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { WriteAheadLog } from '../../src/wal/index.js';
-import { DEFAULT_MAX_BYTES, newestThatFit } from '../../src/wal/capacity.js';
-import { encodeEntry } from '../../src/wal/codec.js';
+import { DEFAULT_MAX_BYTES, bytesOfPages, newestThatFit } from '../../src/wal/capacity.js';
+import { encodePages } from '../../src/wal/page.js';
 import { recount } from '../../src/wal/reconcile.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
-import { countsOf, damageRecord, dropRecorder, withRaw } from './fixtures/raw.js';
+import { bytesOfDrafts, cutInFrames } from './fixtures/pages.js';
+import { countsOf, dropRecorder, replaceValue, withRaw, writeLayout3 } from './fixtures/raw.js';
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
 afterEach(() => harness.tearDown());
 
-/** Bytes one record of `makeDrafts` takes in the log: they all have the same size. */
-const RECORD_BYTES = encodeEntry(1, makeDraft(1_700_000_000_000), 1_700_000_000_000).bytes;
+/**
+ * Bytes one more record of `makeDrafts` adds to a page. The drafts differ only in `t`, so a page
+ * of n of them takes `PAGE_OVERHEAD + n * RECORD_BYTES`: its header and string table, and a
+ * frame per record.
+ */
+const RECORD_BYTES = bytesOfDrafts(2) - bytesOfDrafts(1);
+const PAGE_OVERHEAD = bytesOfDrafts(1) - RECORD_BYTES;
 
 async function seqs(log: WriteAheadLog): Promise<number[]> {
-  return (await log.readOldest(1000)).map((record) => record.seq);
+  return (await log.readOldest(10_000)).map((record) => record.seq);
 }
 
 /** Closes `log` and asserts its byte and record counters equal a full scan of the store. */
@@ -34,23 +40,26 @@ describe('WriteAheadLog size cap', () => {
     assert.equal(DEFAULT_MAX_BYTES, 268_435_456);
   });
 
-  it('counts the bytes of the pending values exactly', async () => {
+  it('counts the bytes of the pending page values exactly', async () => {
     const log = await harness.open();
     await log.append(makeDrafts(4));
 
-    assert.equal(log.pendingBytes, 4 * RECORD_BYTES);
+    assert.equal(log.pendingBytes, bytesOfDrafts(4));
+    assert.ok(PAGE_OVERHEAD > 0 && RECORD_BYTES > 0);
     await log.delete([1], 'sent');
+    assert.equal(log.pendingBytes, bytesOfDrafts(3), 'the page was rewritten without it');
     await log.quarantine([2], 'rejected', 'x');
-    assert.equal(log.pendingBytes, 2 * RECORD_BYTES);
+    assert.equal(log.pendingBytes, bytesOfDrafts(2));
 
     const reopened = await harness.reopen(log);
-    assert.equal(reopened.pendingBytes, 2 * RECORD_BYTES);
+    assert.equal(reopened.pendingBytes, bytesOfDrafts(2));
     await assertBytesExact(reopened);
   });
 
-  it('drops the oldest records for size in the same batch as the append', async () => {
+  it('drops the fewest oldest records that make room, in the same batch as the append', async () => {
     const drops = dropRecorder();
-    const maxBytes = 5 * RECORD_BYTES + 10;
+    // Room for both appends but two records: the first page must lose its two oldest.
+    const maxBytes = bytesOfDrafts(5) + bytesOfDrafts(2) - 2 * RECORD_BYTES;
     const log = await harness.open({ maxBytes, onDropped: drops.onDropped });
     await log.append(makeDrafts(5));
 
@@ -62,14 +71,14 @@ describe('WriteAheadLog size cap', () => {
     );
     assert.deepEqual(await seqs(log), [3, 4, 5, 6, 7]);
     assert.deepEqual(log.counts(), countsOf({ size: 2 }));
-    assert.equal(log.pendingBytes, 5 * RECORD_BYTES);
+    assert.equal(log.pendingBytes, maxBytes);
     assert.equal(log.totalStored, 7);
     assert.deepEqual(drops.calls, [['size', 2]]);
     await assertBytesExact(log);
   });
 
   it('keeps only the newest drafts that fit when one append is bigger than the cap', async () => {
-    const log = await harness.open({ maxBytes: 3 * RECORD_BYTES });
+    const log = await harness.open({ maxBytes: bytesOfDrafts(3) });
     await log.append(makeDrafts(2));
 
     const records = await log.append(makeDrafts(5));
@@ -86,7 +95,7 @@ describe('WriteAheadLog size cap', () => {
   });
 
   it('drops a whole append whose every draft is bigger than the cap', async () => {
-    const log = await harness.open({ maxBytes: RECORD_BYTES - 1 });
+    const log = await harness.open({ maxBytes: bytesOfDrafts(1) - 1 });
 
     assert.deepEqual(await log.append(makeDrafts(2)), []);
     assert.deepEqual(log.counts(), countsOf({ size: 2 }));
@@ -95,7 +104,8 @@ describe('WriteAheadLog size cap', () => {
   });
 
   it('drops from the oldest pending record, past records already sent', async () => {
-    const log = await harness.open({ maxBytes: 4 * RECORD_BYTES });
+    const maxBytes = bytesOfDrafts(2) + bytesOfDrafts(3) - RECORD_BYTES;
+    const log = await harness.open({ maxBytes });
     await log.append(makeDrafts(4));
     await log.delete([1, 2], 'sent');
     await log.readOldest(1);
@@ -104,48 +114,72 @@ describe('WriteAheadLog size cap', () => {
 
     assert.deepEqual(await seqs(log), [4, 5, 6, 7]);
     assert.deepEqual(log.counts(), countsOf({ sent: 2, size: 1 }));
+    await assertBytesExact(log);
   });
 
-  it('drops unreadable records by size like any other, without reading them', async () => {
+  it('drops an unreadable page whole by size, like any other, counting what it held', async () => {
     const first = await harness.open();
-    await first.append(makeDrafts(2));
+    await first.append(makeDrafts(3));
+    await first.append(makeDrafts(1));
     await first.close();
-    await damageRecord(harness.location, 1, 'garbage');
-    const log = await harness.open({ maxBytes: 2 * RECORD_BYTES });
+    // Cut inside its last record: the page no longer reads, its header still counts 3.
+    await replaceValue(harness.location, 1, cutInFrames);
+    const log = await harness.open({ maxBytes: 2 * bytesOfDrafts(1) });
+
+    await log.append(makeDrafts(1));
+
+    assert.deepEqual(await seqs(log), [4, 5]);
+    assert.deepEqual(log.counts(), countsOf({ size: 3 }));
+    await assertBytesExact(log);
+  });
+
+  it('drops unreadable records of layout 3 by size like any other', async () => {
+    const bytes = await writeLayout3(harness.location, makeDrafts(2), 1_700_000_000_000);
+    await replaceValue(harness.location, 1, (value) => 'garbage'.padEnd(value.length));
+    const log = await harness.open({ maxBytes: (bytes[1] ?? 0) + bytesOfDrafts(1) });
 
     await log.append(makeDrafts(1));
 
     assert.deepEqual(await seqs(log), [2, 3]);
     assert.deepEqual(log.counts(), countsOf({ size: 1 }));
+    await assertBytesExact(log);
   });
 
   it('applies a smaller cap at the next append after reopening', async () => {
     const first = await harness.open();
     await first.append(makeDrafts(6));
 
-    const second = await harness.reopen(first, { maxBytes: 2 * RECORD_BYTES });
+    const second = await harness.reopen(first, { maxBytes: 2 * bytesOfDrafts(1) });
     await second.append(makeDrafts(1));
 
     assert.deepEqual(await seqs(second), [6, 7]);
     assert.deepEqual(second.counts(), countsOf({ size: 5 }));
+    await assertBytesExact(second);
   });
 });
 
 describe('WriteAheadLog size cap beside readers', () => {
   it('drops records across many pages of a read, in one batch', async () => {
-    const log = await harness.open({ maxBytes: 600 * RECORD_BYTES });
+    const maxBytes = bytesOfDrafts(600);
+    const log = await harness.open({ maxBytes });
     await log.append(makeDrafts(600));
 
     await log.append(makeDrafts(550));
 
-    assert.equal(log.pendingCount, 600);
-    assert.deepEqual(log.counts(), countsOf({ size: 550 }));
-    assert.equal((await log.readOldest(1))[0]?.seq, 551);
+    // Whole pages go first; the one that holds seq 513 to 600 then loses its oldest records, and
+    // keeps its header, which the new pages have too: a few more records than 550 go.
+    const dropped = 550 + Math.ceil(PAGE_OVERHEAD / RECORD_BYTES);
+    assert.equal(log.pendingCount, 1150 - dropped);
+    assert.deepEqual(log.counts(), countsOf({ size: dropped }));
+    assert.equal((await log.readOldest(1))[0]?.seq, dropped + 1);
+    assert.ok(log.pendingBytes <= maxBytes);
     await assertBytesExact(log);
   });
 
   it('counts once a batch in flight that the cap dropped before it was acknowledged', async () => {
-    const log = await harness.open({ maxBytes: 6 * RECORD_BYTES });
+    const log = await harness.open({
+      maxBytes: bytesOfDrafts(6) + bytesOfDrafts(4) - 4 * RECORD_BYTES,
+    });
     await log.append(makeDrafts(6));
     const inFlight = await log.readOldest(3);
     const next = await log.readOldest(3, { afterSeq: 3 });
@@ -165,12 +199,32 @@ describe('WriteAheadLog size cap beside readers', () => {
 });
 
 describe('newestThatFit', () => {
-  const entries = [10, 20, 30].map((bytes) => ({ key: '', value: '', record: {} as never, bytes }));
+  const STORED_AT = 1_700_000_000_000;
+  // Sizes that differ, so that each count dropped gives a distinct total.
+  const drafts = [30, 20, 10].map((length) =>
+    makeDraft(STORED_AT, { endpoint: 'e'.repeat(length) }),
+  );
+  const append = { drafts, firstSeq: 1, storedAtMs: STORED_AT };
+  const all = encodePages(1, drafts, STORED_AT);
+  const fromSeq = (seq: number): ReturnType<typeof encodePages> =>
+    encodePages(seq, drafts.slice(seq - 1), STORED_AT);
 
-  it('keeps every entry that fits and drops the oldest that do not', () => {
-    assert.deepEqual(newestThatFit(entries, 60), { dropped: 0, keptBytes: 60 });
-    assert.deepEqual(newestThatFit(entries, 59), { dropped: 1, keptBytes: 50 });
-    assert.deepEqual(newestThatFit(entries, 30), { dropped: 2, keptBytes: 30 });
-    assert.deepEqual(newestThatFit(entries, 29), { dropped: 3, keptBytes: 0 });
+  it('keeps every draft that fits and drops the oldest that do not', () => {
+    const total = bytesOfPages(all);
+
+    assert.deepEqual(newestThatFit(all, append, total), { pages: all, dropped: 0 });
+    assert.deepEqual(newestThatFit(all, append, total - 1), { pages: fromSeq(2), dropped: 1 });
+    const lastOnly = bytesOfPages(fromSeq(3));
+    assert.deepEqual(newestThatFit(all, append, lastOnly), { pages: fromSeq(3), dropped: 2 });
+    assert.deepEqual(newestThatFit(all, append, lastOnly - 1), { pages: [], dropped: 3 });
+  });
+
+  it('encodes the pages kept from the first seq kept on', () => {
+    const { pages } = newestThatFit(all, append, bytesOfPages(fromSeq(2)));
+
+    assert.deepEqual(
+      pages.map((page) => [page.key, page.count]),
+      [['r!0000000000000002', 2]],
+    );
   });
 });

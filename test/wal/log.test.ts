@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { encodeEntry } from '../../src/wal/codec.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { bytesOfDrafts } from './fixtures/pages.js';
 import { countsOf } from './fixtures/raw.js';
-
-/** Bytes of one record of `makeDrafts` in the log. */
-const RECORD_BYTES = encodeEntry(1, makeDraft(1_700_000_000_000), 1_700_000_000_000).bytes;
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
@@ -228,7 +225,10 @@ describe('WriteAheadLog reopen', () => {
 describe('WriteAheadLog counters across reopen', () => {
   it('keeps all five drop counts, the byte count and the quarantine count', async () => {
     const clock = new FakeClock();
-    const first = await harness.open({ clock, maxBytes: 8 * RECORD_BYTES });
+    // The pages hold 5, 2 and 3 records when the last append comes: room for all but two.
+    const recordBytes = bytesOfDrafts(2) - bytesOfDrafts(1);
+    const maxBytes = bytesOfDrafts(5) + bytesOfDrafts(2) + bytesOfDrafts(3) - 2 * recordBytes;
+    const first = await harness.open({ clock, maxBytes });
     await first.append(makeDrafts(8));
     await first.delete([1], 'sent');
     await first.quarantine([2], 'rejected', 'refused');

@@ -4,8 +4,11 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ClassicLevel } from 'classic-level';
 import { isTpsError } from '../../src/errors.js';
 import { FORMAT_VERSION } from '../../src/wal/keys.js';
+import { encodeEntry } from '../../src/wal/codec.js';
 import { loadMeta } from '../../src/wal/meta.js';
+import { MAX_PAGE_RECORDS, encodePages } from '../../src/wal/page.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
+import { makeDraft, makeDrafts } from './fixtures/drafts.js';
 import { countsOf } from './fixtures/raw.js';
 
 let dir: string;
@@ -30,7 +33,7 @@ describe('loadMeta', () => {
     assert.equal(await db.get('m!format'), FORMAT_VERSION);
     assert.equal(first.isNewIdentity, true);
     assert.equal(second.isNewIdentity, false);
-    assert.equal(second.needsUpgrade, false);
+    assert.equal(second.upgrade, undefined);
     assert.equal(await db.get('m!agent-id'), first.agentId);
     assert.equal(second.agentId, first.agentId);
     assert.equal(second.counters.lastSeq, 0);
@@ -42,29 +45,61 @@ describe('loadMeta', () => {
     await db.put('m!last-seq', '12');
     await db.put('m!deleted!retention', '4');
 
-    const { agentId, counters, needsUpgrade } = await loadMeta(db, db.location);
+    const { agentId, counters, upgrade } = await loadMeta(db, db.location);
 
     assert.equal(agentId, 'agent-1');
     assert.equal(counters.lastSeq, 12);
     assert.deepEqual(counters.droppedCounts(), countsOf({ retention: 4 }));
-    assert.equal(needsUpgrade, false);
+    assert.equal(upgrade, undefined);
   });
 
-  it('asks for a recount of a layout version 1 data dir', async () => {
-    await db.put('m!format', '1');
-    await db.put('m!agent-id', 'agent-1');
+  it('asks for a recount of a layout version 1 or 2 data dir, or one without a version', async () => {
+    for (const format of ['1', '2', undefined]) {
+      await db.batch().del('m!format').put('m!agent-id', 'agent-1').write();
+      if (format !== undefined) await db.put('m!format', format);
 
-    assert.equal((await loadMeta(db, db.location)).needsUpgrade, true);
+      assert.equal((await loadMeta(db, db.location)).upgrade, 'recount', `version ${format}`);
+    }
+  });
+
+  it('asks only to mark a layout version 3 data dir, whose counters hold', async () => {
+    await db.put('m!format', '3');
+    await db.put('m!agent-id', 'agent-1');
+    await db.put('m!pending', '2');
+
+    const meta = await loadMeta(db, db.location);
+
+    assert.equal(meta.upgrade, 'mark');
+    assert.equal(meta.counters.pending, 2);
   });
 
   it('asks for a recount when records are found without an identity', async () => {
-    await db.put('r!0000000000000003', '{}');
+    await db.put('r!0000000000000003', encodeEntry(3, makeDraft(1), 1).value);
 
     const meta = await loadMeta(db, db.location);
 
     assert.equal(meta.isNewIdentity, true);
-    assert.equal(meta.needsUpgrade, true);
+    assert.equal(meta.upgrade, 'recount');
     assert.equal(meta.counters.lastSeq, 3);
+  });
+
+  it('raises the last seq to the highest seq the last page holds', async () => {
+    await db.put('m!last-seq', '2');
+    const [page] = encodePages(5, makeDrafts(3), 1);
+    await db.put<string, Buffer>(page?.key ?? '', page?.value ?? Buffer.alloc(0), {
+      valueEncoding: 'buffer',
+    });
+
+    assert.equal((await loadMeta(db, db.location)).counters.lastSeq, 7);
+  });
+
+  it('raises the last seq past every seq an unreadable last page may hold', async () => {
+    await db.put('m!last-seq', '2');
+    await db.put('r!0000000000000005', 'garbage');
+
+    const { counters } = await loadMeta(db, db.location);
+
+    assert.equal(counters.lastSeq, 5 + MAX_PAGE_RECORDS - 1);
   });
 
   it('wraps a LevelDB failure, naming the location', async () => {

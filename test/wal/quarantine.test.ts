@@ -11,10 +11,20 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
 import {
+  BODY,
+  PAGE,
+  bodiesOf,
+  cutInFrames,
+  patched,
+  withBadStringIndex,
+} from './fixtures/pages.js';
+import {
   countsOf,
-  damageRecord as damage,
   dropRecorder,
+  rawPages,
+  replaceValue,
   withRaw,
+  writeLayout3,
   writeRaw,
 } from './fixtures/raw.js';
 
@@ -40,11 +50,35 @@ async function assertCountersExact(log: WriteAheadLog): Promise<void> {
     [found.records, found.bytes, found.quarantined],
     [pendingCount, pendingBytes, quarantined],
   );
-  assert.deepEqual(meta, [String(pendingCount), String(pendingBytes), String(quarantined)]);
+  // A counter never written is 0.
+  assert.deepEqual(
+    meta.map((value) => value ?? '0'),
+    [String(pendingCount), String(pendingBytes), String(quarantined)],
+  );
 }
 
-function damageRecord(seq: number, garbage: string): Promise<void> {
-  return damage(harness.location, seq, garbage);
+/** Replaces the value under the record key of `keySeq` in the closed log by `change(value)`. */
+function damage(keySeq: number, change: (value: Buffer) => Buffer | string): Promise<void> {
+  return replaceValue(harness.location, keySeq, change);
+}
+
+/** `text` in place of a value, padded to its length. */
+function garbage(text: string): (value: Buffer) => string {
+  return (value) => text.padEnd(value.length, ' ');
+}
+
+/** What the quarantine keeps of bytes that do not decode. */
+function raw(bytes: Buffer | string): string {
+  return `base64:${Buffer.from(bytes).toString('base64')}`;
+}
+
+/** The value under the record key of `keySeq` in the closed log. */
+async function valueAt(keySeq: number): Promise<Buffer> {
+  const key = `r!${keySeq.toString(16).padStart(16, '0')}`;
+  const found = (await rawPages(harness.location)).find(([pageKey]) => pageKey === key);
+  assert.ok(found !== undefined, `no entry under ${key}`);
+
+  return found[1];
 }
 
 describe('WriteAheadLog quarantine', () => {
@@ -71,7 +105,7 @@ describe('WriteAheadLog quarantine', () => {
         { seq: 4, ...common, quarantinedAtMs: 1_700_000_005_000, record: records[3] },
       ],
     );
-    // A version 3 value is an array with the log time second.
+    // The quarantine keeps a record as the JSON array of layout 3, the log time second.
     assert.equal((JSON.parse(entries[0]?.value ?? '') as unknown[])[1], 1_700_000_000_000);
     await assertCountersExact(log);
   });
@@ -163,13 +197,12 @@ describe('WriteAheadLog quarantine', () => {
   });
 });
 
-describe('WriteAheadLog unreadable records', () => {
+describe('WriteAheadLog unreadable records of layout 3', () => {
   it('quarantines a value that is not JSON as corrupt and returns the rest', async () => {
     const drops = dropRecorder();
-    const first = await harness.open();
-    await first.append(makeDrafts(5));
-    await first.close();
-    await damageRecord(2, '{not json');
+    await writeLayout3(harness.location, makeDrafts(5), 1_700_000_000_000);
+    let stored = '';
+    await damage(2, (value) => (stored = garbage('{not json')(value)));
 
     const log = await harness.open({ onDropped: drops.onDropped });
     const read = await log.readOldest(3);
@@ -184,7 +217,7 @@ describe('WriteAheadLog unreadable records', () => {
     assert.equal(entry?.reason, 'corrupt');
     assert.match(entry?.detail ?? '', /not valid JSON/);
     assert.equal(entry?.record, undefined);
-    assert.match(entry?.value ?? '', /^\{not json/);
+    assert.equal(entry?.value, raw(stored), 'its bytes as found');
     assert.equal(log.pendingCount, 4);
     assert.deepEqual(log.counts(), countsOf({ corrupt: 1 }));
     assert.deepEqual(drops.calls, [['corrupt', 1]]);
@@ -192,13 +225,11 @@ describe('WriteAheadLog unreadable records', () => {
   });
 
   it('quarantines values missing a field or of the wrong shape, naming what is wrong', async () => {
-    const first = await harness.open();
-    await first.append(makeDrafts(5));
-    await first.close();
-    await damageRecord(1, JSON.stringify({ t: 1 }));
-    await damageRecord(3, JSON.stringify({ ...makeDraft(1), count: 'many' }));
-    await damageRecord(4, '[1, 2, 3]');
-    await damageRecord(5, 'null');
+    await writeLayout3(harness.location, makeDrafts(5), 1_700_000_000_000);
+    await damage(1, () => JSON.stringify({ t: 1 }));
+    await damage(3, () => JSON.stringify({ ...makeDraft(1), count: 'many' }));
+    await damage(4, () => '[1, 2, 3]');
+    await damage(5, () => 'null');
 
     const log = await harness.open();
 
@@ -216,27 +247,214 @@ describe('WriteAheadLog unreadable records', () => {
 
   it('quarantines unreadable records a sweep meets', async () => {
     const clock = new FakeClock();
-    const first = await harness.open({ clock });
-    await first.append(makeDrafts(3));
-    await first.close();
-    await damageRecord(2, 'garbage');
+    await writeLayout3(harness.location, makeDrafts(3), 1_700_000_000_000);
+    await damage(2, garbage('garbage'));
 
     const log = await harness.open({ clock });
 
     assert.equal(await log.sweep(60_000), 0);
     assert.deepEqual(log.counts(), countsOf({ corrupt: 1 }));
     assert.equal(log.pendingCount, 2);
+    await assertCountersExact(log);
+  });
+});
+
+describe('WriteAheadLog damaged pages', () => {
+  /** Appends pages of 3 and 2 records, closes the log, and damages the first page. */
+  async function seedAndDamage(change: (value: Buffer) => Buffer): Promise<Buffer> {
+    const first = await harness.open();
+    await first.append(makeDrafts(3));
+    await first.append(makeDrafts(2));
+    await first.close();
+    let damaged: Buffer = Buffer.alloc(0);
+    await damage(1, (value) => (damaged = change(value)));
+
+    return damaged;
+  }
+
+  it('quarantines a page cut short as one entry, counting every record it held', async () => {
+    const drops = dropRecorder();
+    const damaged = await seedAndDamage(cutInFrames);
+
+    const log = await harness.open({ onDropped: drops.onDropped });
+
+    assert.deepEqual(await seqs(log), [4, 5]);
+    const [entry, ...more] = await log.readQuarantine(10);
+    assert.equal(more.length, 0);
+    assert.equal(entry?.seq, 1, 'under the seq of its key');
+    assert.equal(entry?.reason, 'corrupt');
+    assert.match(entry?.detail ?? '', /^a damaged page: a string table at \d+ of \d+ bytes$/);
+    assert.equal(entry?.value, raw(damaged));
+    assert.equal(entry?.record, undefined);
+    assert.equal(log.pendingCount, 2);
+    assert.deepEqual(log.counts(), countsOf({ corrupt: 3 }));
+    assert.deepEqual(drops.calls, [['corrupt', 3]]);
+    await assertCountersExact(log);
+  });
+
+  for (const [count, detail] of [
+    [0, 'a damaged page: 0 records, not 1 to 128'],
+    [2, 'a damaged page: bytes between the records and the strings'],
+    [4, 'a damaged page: a number runs past the end'],
+    [0xffff_ffff, 'a damaged page: 4294967295 records, not 1 to 128'],
+  ] as const) {
+    it(`quarantines a page whose header counts ${count} records, counting the 3 it held`, async () => {
+      await seedAndDamage((value) => {
+        const copy = Buffer.from(value);
+        copy.writeUInt32LE(count, PAGE.countAt);
+        return copy;
+      });
+
+      const log = await harness.open();
+
+      assert.deepEqual(await seqs(log), [4, 5]);
+      const entries = await log.readQuarantine(10);
+      assert.deepEqual(
+        entries.map((entry) => [entry.seq, entry.detail]),
+        [[1, detail]],
+      );
+      assert.deepEqual(log.counts(), countsOf({ corrupt: 3 }));
+      await assertCountersExact(log);
+    });
+  }
+
+  it('counts a damaged page once when reads beside each other meet it', async () => {
+    const drops = dropRecorder();
+    await seedAndDamage(cutInFrames);
+    const log = await harness.open({ onDropped: drops.onDropped });
+
+    const reads = await Promise.all([log.readOldest(10), log.readOldest(10), log.readOldest(1)]);
+
+    assert.deepEqual(
+      reads.map((read) => read.map((record) => record.seq)),
+      [[4, 5], [4, 5], [4]],
+    );
+    assert.deepEqual(log.counts(), countsOf({ corrupt: 3 }));
+    assert.deepEqual(drops.calls, [['corrupt', 3]]);
+    assert.equal((await log.readQuarantine(10)).length, 1);
+    await assertCountersExact(log);
+  });
+
+  it('quarantines only the record whose string index is bad, keeping the rest of its page', async () => {
+    const first = await harness.open();
+    const records = await first.append(makeDrafts(5));
+    await first.close();
+    const body = bodiesOf(await valueAt(1))[2];
+    let damaged: Buffer = Buffer.alloc(0);
+    await damage(1, (value) => (damaged = withBadStringIndex(value, 2)));
+
+    const log = await harness.open();
+
+    assert.deepEqual(
+      await log.readOldest(10),
+      [0, 1, 3, 4].map((i) => records[i]),
+    );
+    const entries = await log.readQuarantine(10);
+    assert.deepEqual(
+      entries.map(({ seq, reason, detail, record }) => ({ seq, reason, detail, record })),
+      [
+        {
+          seq: 3,
+          reason: 'corrupt',
+          detail: 'an unreadable record: string 127 is not in the page',
+          record: undefined,
+        },
+      ],
+    );
+    assert.equal(entries[0]?.value, raw(damaged.subarray(body?.start, body?.end)));
+    assert.deepEqual(log.counts(), countsOf({ corrupt: 1 }));
+    const reopened = await harness.reopen(log);
+    assert.deepEqual(await seqs(reopened), [1, 2, 4, 5], 'the page was rewritten without it');
+    await assertCountersExact(reopened);
+  });
+
+  it('quarantines a record whose number reads as NaN, naming the field', async () => {
+    const first = await harness.open();
+    await first.append(makeDrafts(3));
+    await first.close();
+    const nan = Buffer.alloc(8);
+    nan.writeDoubleLE(Number.NaN);
+    await damage(1, (value) => {
+      const body = bodiesOf(value)[1];
+      return patched(value, (body?.start ?? 0) + BODY.tAt, [...nan]);
+    });
+
+    const log = await harness.open();
+
+    assert.deepEqual(await seqs(log), [1, 3]);
+    const entries = await log.readQuarantine(10);
+    assert.deepEqual(
+      entries.map((entry) => [entry.seq, entry.detail]),
+      [[2, 't is NaN, not a finite number']],
+    );
+    await assertCountersExact(log);
+  });
+
+  it('quarantines damaged pages a sweep meets, and leaves a record failing alone to reads', async () => {
+    const clock = new FakeClock();
+    const first = await harness.open({ clock });
+    await first.append(makeDrafts(2));
+    await first.append(makeDrafts(3));
+    await first.close();
+    await damage(1, cutInFrames);
+    await damage(3, (value) => withBadStringIndex(value, 1));
+
+    const log = await harness.open({ clock });
+
+    // A sweep reads page headers only: the record of seq 4 fails when a read decodes it.
+    assert.equal(await log.sweep(60_000), 0);
+    assert.deepEqual(log.counts(), countsOf({ corrupt: 2 }));
+    assert.equal(log.pendingCount, 3);
+    assert.deepEqual(await seqs(log), [3, 5]);
+    assert.deepEqual(log.counts(), countsOf({ corrupt: 3 }));
+    await assertCountersExact(log);
+  });
+
+  it('deletes a page holding a record that fails alone with the page, once it is too old', async () => {
+    const clock = new FakeClock();
+    const first = await harness.open({ clock });
+    await first.append(makeDrafts(3));
+    await first.close();
+    await damage(1, (value) => withBadStringIndex(value, 1));
+    const log = await harness.open({ clock });
+    clock.advance(120_000);
+
+    assert.equal(await log.sweep(60_000), 3, 'its storage time is the page header, which reads');
+    assert.deepEqual(log.counts(), countsOf({ retention: 3 }));
+    await assertCountersExact(log);
   });
 
   it('skips an unreadable oldest record when telling the oldest time', async () => {
     const first = await harness.open();
-    await first.append([makeDraft(1000), makeDraft(2000)]);
+    await first.append([makeDraft(1000)]);
+    await first.append([makeDraft(2000), makeDraft(3000), makeDraft(4000)]);
     await first.close();
-    await damageRecord(1, '');
+    await damage(1, cutInFrames);
+    await damage(2, (value) => withBadStringIndex(value, 0));
 
     const log = await harness.open();
 
-    assert.equal(await log.oldestPendingTime(), 2000);
+    assert.equal(await log.oldestPendingTime(), 3000);
+  });
+
+  it('replaces the entry of a page first record quarantined before the page was damaged', async () => {
+    const first = await harness.open();
+    await first.append(makeDrafts(3));
+    await first.quarantine([1], 'rejected', 'refused');
+    await first.close();
+    await damage(1, cutInFrames);
+
+    const log = await harness.open();
+
+    assert.deepEqual(await seqs(log), []);
+    const entries = await log.readQuarantine(10);
+    assert.deepEqual(
+      entries.map((entry) => [entry.seq, entry.reason]),
+      [[1, 'corrupt']],
+      'the page of seqs 2 and 3 goes under its key, the seq of the record before it',
+    );
+    assert.deepEqual(log.counts(), countsOf({ rejected: 1, corrupt: 2 }));
+    await assertCountersExact(log);
   });
 
   it('lists an unreadable quarantine entry rather than failing', async () => {
@@ -270,7 +488,7 @@ describe('quarantine details', () => {
     const first = await harness.open();
     await first.append(makeDrafts(3));
     await first.close();
-    await damageRecord(2, 'garbage');
+    await damage(1, (value) => withBadStringIndex(value, 1));
     const log = await harness.open();
 
     const reading = log.readOldest(10);

@@ -6,10 +6,12 @@ import { isTpsError } from '../../src/errors.js';
 import { LogCounters } from '../../src/wal/counters.js';
 import { recordKey } from '../../src/wal/keys.js';
 import { LogTime } from '../../src/wal/log-time.js';
+import { MAX_PAGE_RECORDS, readPage } from '../../src/wal/page.js';
 import { RecordStore, SWEEP_STEP_RECORDS } from '../../src/wal/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { PAGE } from './fixtures/pages.js';
 
 let dir: string;
 let db: ClassicLevel<string, string>;
@@ -45,32 +47,50 @@ async function seqsOf(page: Promise<{ records: { seq: number }[] }>): Promise<nu
   return (await page).records.map((record) => record.seq);
 }
 
+/** The entries of the record range, values as bytes. */
+function rawPages(): Promise<[string, Buffer][]> {
+  return db.iterator<string, Buffer>({ gte: 'r!', lt: 'r"', valueEncoding: 'buffer' }).all();
+}
+
 describe('RecordStore', () => {
-  it('writes the records and the counters in one batch', async () => {
+  it('writes the pages and the counters in one batch', async () => {
     await store.append(makeDrafts(3));
-    await store.deletePresent([recordKey(2)], 'sent');
+    await store.deletePresent([2], 'sent');
 
     const meta = await db.getMany(['m!last-seq', 'm!pending', 'm!stored', 'm!deleted!sent']);
-    const entries = await db.iterator({ gte: 'r!', lt: 'r"' }).all();
-    const bytes = entries.reduce((sum, [, value]) => sum + Buffer.byteLength(value), 0);
+    const entries = await rawPages();
+    const bytes = entries.reduce((sum, [, value]) => sum + value.length, 0);
 
     assert.deepEqual(meta, ['3', '2', '3', '1']);
     assert.deepEqual(
       entries.map(([key]) => key),
-      [recordKey(1), recordKey(3)],
+      [recordKey(1)],
+      'one page under the first seq, rewritten without the record deleted',
     );
+    const page = readPage(...(entries[0] as [string, Buffer]));
+    assert.ok(page.isReadable);
+    assert.deepEqual(page.seqs, [1, 3]);
     assert.equal(await db.get('m!pending-bytes'), String(bytes));
     assert.equal(store.counters.pendingBytes, bytes);
   });
 
-  it('stores the log time of the append beside the record, and strips it on read', async () => {
+  it('puts one append in pages of at most MAX_PAGE_RECORDS under their first seqs', async () => {
+    await store.append(makeDrafts(2 * MAX_PAGE_RECORDS + 1));
+
+    const keys = (await rawPages()).map(([key]) => key);
+
+    assert.deepEqual(keys, [1, MAX_PAGE_RECORDS + 1, 2 * MAX_PAGE_RECORDS + 1].map(recordKey));
+  });
+
+  it('stores the log time of the append in the page header, and strips it on read', async () => {
     clock.advance(1234);
     await store.append([makeDraft(5)]);
 
-    const value = JSON.parse((await db.get(recordKey(1))) ?? '[]') as unknown[];
+    const value = await db.get<string, Buffer>(recordKey(1), { valueEncoding: 'buffer' });
     const [record] = (await store.readPage(1)).records;
 
-    assert.equal(value[1], 1_700_000_001_234);
+    assert.equal(value?.[0], 4, 'the first byte is the layout version');
+    assert.equal(value?.readDoubleLE(PAGE.storedAtAt), 1_700_000_001_234);
     assert.deepEqual(record, { ...makeDraft(5), seq: 1 });
   });
 
@@ -81,10 +101,15 @@ describe('RecordStore', () => {
 
     await assert.rejects(store.append(makeDrafts(1)), isNotOpenError(/cannot append/));
     await assert.rejects(store.readPage(1), isNotOpenError(/cannot read records/));
-    await assert.rejects(store.deletePresent([recordKey(1)], 'sent'), isNotOpenError(/look up/));
+    // Both first find the pages that hold the seqs.
+    await assert.rejects(store.deletePresent([1], 'sent'), isNotOpenError(/cannot read records/));
     await assert.rejects(
-      store.quarantine([{ key: recordKey(1), detail: 'x' }], 'rejected'),
-      isNotOpenError(/look up/),
+      store.quarantine([{ seq: 1, detail: 'x' }], 'rejected'),
+      isNotOpenError(/cannot read records/),
+    );
+    await assert.rejects(
+      store.quarantine([{ seq: 1, detail: 'x', pageKey: recordKey(1) }], 'corrupt'),
+      isNotOpenError(/cannot look up records/),
     );
     await assert.rejects(store.readQuarantine(1), isNotOpenError(/quarantine/));
     await assert.rejects(store.sweepStep(undefined, 0), isNotOpenError(/cannot read records/));
@@ -107,9 +132,11 @@ describe('RecordStore', () => {
 
     try {
       await assert.rejects(store.append(makeDrafts(1)), /cannot append: disk on fire/);
-      await assert.rejects(store.deletePresent([recordKey(1)], 'sent'), /cannot delete/);
-      const item = { key: recordKey(1), detail: 'x' };
-      await assert.rejects(store.quarantine([item], 'rejected'), /cannot quarantine/);
+      await assert.rejects(store.deletePresent([1], 'sent'), /cannot delete/);
+      await assert.rejects(
+        store.quarantine([{ seq: 2, detail: 'x' }], 'rejected'),
+        /cannot quarantine/,
+      );
       clock.advance(10);
       await assert.rejects(store.sweepStep(undefined, 1_700_000_000_005), /cannot sweep/);
     } finally {
@@ -124,7 +151,7 @@ describe('RecordStore', () => {
     await store.append(makeDrafts(10));
     assert.deepEqual(await seqsOf(store.readPage(1)), [1]);
 
-    await store.deletePresent([1, 2, 3, 4, 5].map(recordKey), 'sent');
+    await store.deletePresent([1, 2, 3, 4, 5], 'sent');
     const afterDelete = await seqsOf(store.readPage(100));
     await store.append(makeDrafts(2));
     const afterAppend = await seqsOf(store.readPage(100));
@@ -135,7 +162,7 @@ describe('RecordStore', () => {
 
   it('reads after a seq, from the floor when the seq is below it', async () => {
     await store.append(makeDrafts(6));
-    await store.deletePresent([1, 2, 3].map(recordKey), 'sent');
+    await store.deletePresent([1, 2, 3], 'sent');
     await store.readPage(1);
 
     assert.deepEqual(await seqsOf(store.readPage(2, 4)), [5, 6]);
@@ -144,11 +171,21 @@ describe('RecordStore', () => {
     assert.deepEqual(page, { records: [], corrupt: [], lastSeq: undefined, exhausted: true });
   });
 
+  it('reads after a seq inside a page, starting at the page that holds the next one', async () => {
+    await store.append(makeDrafts(4));
+    await store.append(makeDrafts(4));
+    await store.deletePresent([6], 'sent');
+
+    assert.deepEqual(await seqsOf(store.readPage(3, 2)), [3, 4, 5]);
+    assert.deepEqual(await seqsOf(store.readPage(2, 5)), [7, 8]);
+    assert.deepEqual(await seqsOf(store.readPage(10, 4)), [5, 7, 8]);
+  });
+
   it('sweeps from the oldest record a read found', async () => {
     await store.append([makeDraft(1), makeDraft(1)]);
     clock.advance(10);
     await store.append([makeDraft(9)]);
-    await store.deletePresent([recordKey(1)], 'sent');
+    await store.deletePresent([1], 'sent');
     await store.readPage(1);
 
     const step = await store.sweepStep(undefined, 1_700_000_000_005);
@@ -157,8 +194,13 @@ describe('RecordStore', () => {
     assert.deepEqual(await seqsOf(store.readPage(10)), [3]);
   });
 
-  it('sweeps in steps of a bounded size, reporting where each stopped', async () => {
-    await store.append(Array.from({ length: SWEEP_STEP_RECORDS + 5 }, () => makeDraft(1)));
+  it('sweeps in steps of whole pages up to SWEEP_STEP_RECORDS, reporting where each stopped', async () => {
+    // Small pages: several come from LevelDB at a time, and those after the one that reaches
+    // SWEEP_STEP_RECORDS must wait for the next step.
+    const perPage = 8;
+    for (let page = 0; page <= SWEEP_STEP_RECORDS / perPage; page++) {
+      await store.append(Array.from({ length: perPage }, () => makeDraft(1)));
+    }
     clock.advance(10);
     const cutoff = 1_700_000_000_005;
 
@@ -168,11 +210,39 @@ describe('RecordStore', () => {
     assert.deepEqual(first, {
       deleted: SWEEP_STEP_RECORDS,
       corrupt: 0,
-      lastKey: recordKey(SWEEP_STEP_RECORDS),
+      lastKey: recordKey(SWEEP_STEP_RECORDS - perPage + 1),
     });
-    assert.deepEqual(second, { deleted: 5, corrupt: 0, lastKey: undefined });
+    assert.deepEqual(second, { deleted: perPage, corrupt: 0, lastKey: undefined });
     assert.equal(store.counters.pending, 0);
     assert.equal(store.counters.pendingBytes, 0);
+  });
+
+  it('ends each sweep step with the page that reaches SWEEP_STEP_RECORDS', async () => {
+    const total = 3 * SWEEP_STEP_RECORDS;
+    await store.append(Array.from({ length: total }, () => makeDraft(1)));
+    clock.advance(10);
+    const cutoff = 1_700_000_000_005;
+    const fullStep = Math.ceil(SWEEP_STEP_RECORDS / MAX_PAGE_RECORDS) * MAX_PAGE_RECORDS;
+
+    const steps = [await store.sweepStep(undefined, cutoff)];
+    while (steps.at(-1)?.lastKey !== undefined) {
+      steps.push(await store.sweepStep(steps.at(-1)?.lastKey, cutoff));
+    }
+
+    assert.ok(fullStep < SWEEP_STEP_RECORDS + MAX_PAGE_RECORDS);
+    assert.deepEqual(
+      steps.map((step) => step.deleted),
+      [fullStep, fullStep, total - 2 * fullStep],
+    );
+    assert.deepEqual(
+      steps.map((step) => step.lastKey),
+      [
+        recordKey(fullStep - MAX_PAGE_RECORDS + 1),
+        recordKey(2 * fullStep - MAX_PAGE_RECORDS + 1),
+        undefined,
+      ],
+    );
+    assert.equal(store.counters.pending, 0);
   });
 
   it('keeps the counters when an append that drops for size fails to write', async () => {

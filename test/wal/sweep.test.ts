@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { WriteAheadLog } from '../../src/wal/index.js';
+import { MAX_PAGE_RECORDS, readPage } from '../../src/wal/page.js';
+import { SWEEP_STEP_RECORDS } from '../../src/wal/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
-import { countsOf, dropRecorder, readRaw } from './fixtures/raw.js';
+import { bytesOfDrafts } from './fixtures/pages.js';
+import { countsOf, dropRecorder, rawPages } from './fixtures/raw.js';
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
@@ -75,10 +78,11 @@ describe('WriteAheadLog sweep', () => {
     assert.deepEqual(await seqs(stepped), expectedLeft);
 
     await stepped.close();
-    const storedAt = (await readRaw(harness.location, 'r!')).map(
-      // A version 3 value is an array with the log time second.
-      ([, value]) => (JSON.parse(value) as unknown[])[1],
-    );
+    // Each append was a page of its own, with the log time in its header.
+    const storedAt = (await rawPages(harness.location)).map(([key, value]) => {
+      const page = readPage(key, value);
+      return page.isReadable ? page.storedAtMs : undefined;
+    });
     assert.deepEqual(
       storedAt,
       [3, 4, 5].map((minute) => 1_700_000_000_000 + minute * MINUTE),
@@ -179,14 +183,33 @@ describe('WriteAheadLog sweep', () => {
     const log = await harness.open({ clock });
     await log.append(makeDrafts(3000));
     clock.advance(HOUR);
+    // A step takes whole pages until they hold SWEEP_STEP_RECORDS.
+    const step = Math.ceil(SWEEP_STEP_RECORDS / MAX_PAGE_RECORDS) * MAX_PAGE_RECORDS;
 
     const sweeping = log.sweep(MINUTE);
     await log.close();
 
-    assert.equal(await sweeping, 1000);
+    assert.equal(await sweeping, step);
     const reopened = await harness.open({ clock });
-    assert.equal(reopened.pendingCount, 2000);
-    assert.deepEqual(reopened.counts(), countsOf({ retention: 1000 }));
+    assert.equal(reopened.pendingCount, 3000 - step);
+    assert.deepEqual(reopened.counts(), countsOf({ retention: step }));
+  });
+
+  it('deletes what is left of pages partly acknowledged, counting each record once', async () => {
+    const clock = new FakeClock();
+    const log = await harness.open({ clock });
+    await log.append(makeDrafts(300));
+    await log.delete(
+      Array.from({ length: 100 }, (_, i) => 2 * i + 1),
+      'sent',
+    );
+    clock.advance(HOUR);
+    await log.append(makeDrafts(5));
+
+    assert.equal(await log.sweep(MINUTE), 200);
+    assert.deepEqual(await seqs(log), [301, 302, 303, 304, 305]);
+    assert.deepEqual(log.counts(), countsOf({ sent: 100, retention: 200 }));
+    assert.equal(log.pendingBytes, bytesOfDrafts(5));
   });
 
   it('tells onDropped once per sweep, with the count', async () => {

@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { RecordDraft } from '../../src/protocol/types.js';
+import { encodeEntry } from '../../src/wal/codec.js';
+import type { WriteAheadLog } from '../../src/wal/index.js';
 import { FORMAT_VERSION } from '../../src/wal/keys.js';
-import { REPAIR_SEQ_GAP } from '../../src/wal/reconcile.js';
+import { PAGE_LAYOUT } from '../../src/wal/page.js';
+import { REPAIR_SEQ_GAP, recount } from '../../src/wal/reconcile.js';
 import { REPAIR_MARKER } from '../../src/wal/recovery.js';
 import { LogReporter } from '../../src/wal/reporter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
-import { capturingLogger, countsOf, withRaw, writeRaw } from './fixtures/raw.js';
+import {
+  capturingLogger,
+  countsOf,
+  rawPages,
+  withRaw,
+  writeLayout3,
+  writeRaw,
+} from './fixtures/raw.js';
 
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
@@ -17,8 +28,17 @@ afterEach(() => harness.tearDown());
 
 const HOUR = 3_600_000;
 
+/** Closes `log` and asserts its counters equal what a full scan of the store finds. */
+async function assertCountersExact(log: WriteAheadLog): Promise<void> {
+  const { pendingCount, pendingBytes } = log;
+  await log.close();
+  const found = await withRaw(harness.location, recount);
+
+  assert.deepEqual([found.records, found.bytes], [pendingCount, pendingBytes]);
+}
+
 describe('WriteAheadLog on a layout version 1 data dir', () => {
-  it('counts the bytes once, writes version 3 and ages old records by their t', async () => {
+  it('counts the bytes once, marks the current version and ages old records by their t', async () => {
     const old = JSON.stringify(makeDraft(1_700_000_000_000 - 2 * HOUR));
     const recent = JSON.stringify(makeDraft(1_700_000_000_000 - 1000));
     await writeRaw(harness.location, {
@@ -44,13 +64,13 @@ describe('WriteAheadLog on a layout version 1 data dir', () => {
       [3],
     );
     assert.equal((await log.append(makeDrafts(1)))[0]?.seq, 4);
-    await log.close();
+    await assertCountersExact(log);
     assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
   });
 });
 
 describe('WriteAheadLog on a layout version 2 data dir', () => {
-  it('reads its JSON records as they are, writes arrays after them and marks version 3', async () => {
+  it('reads its JSON records as they are, writes pages after them and recounts', async () => {
     const draft = makeDraft(1_700_000_000_000 - 1000);
     const stored = JSON.stringify({ ...draft, stored_at: 1_700_000_000_000 - 500 });
     await writeRaw(harness.location, {
@@ -75,8 +95,53 @@ describe('WriteAheadLog on a layout version 2 data dir', () => {
       { ...makeDraft(1_700_000_000_000), seq: 2 },
     ]);
     assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
-    const newValue = await withRaw(harness.location, (db) => db.get('r!0000000000000002'));
-    assert.ok(newValue?.startsWith('[3,'), newValue);
+    const pages = await rawPages(harness.location);
+    assert.deepEqual(
+      pages.map(([key, value]) => [key, value[0]]),
+      [
+        ['r!0000000000000001', '{'.charCodeAt(0)],
+        ['r!0000000000000002', PAGE_LAYOUT],
+      ],
+    );
+  });
+});
+
+describe('WriteAheadLog on a layout version 3 data dir', () => {
+  it('keeps its counters, marks the current version and mixes its records with pages', async () => {
+    const clock = new FakeClock();
+    const drafts = makeDrafts(4);
+    const bytes = await writeLayout3(harness.location, drafts, 1_700_000_000_000 - HOUR);
+
+    const log = await harness.open({ clock });
+    const bytesAtOpen = log.pendingBytes;
+    await log.append(makeDrafts(3));
+    await log.delete([2, 6], 'sent');
+    await log.quarantine([3], 'rejected', 'refused');
+    const [entry] = await log.readQuarantine(1);
+    const swept = await log.sweep(HOUR - 1);
+    const left = (await log.readOldest(10)).map((record) => record.seq);
+
+    assert.equal(log.agentId, 'agent-v3');
+    assert.equal(
+      bytesAtOpen,
+      bytes.reduce((sum, n) => sum + n, 0),
+      'the counters were taken as kept',
+    );
+    assert.equal(
+      entry?.value,
+      encodeEntry(3, drafts[2] as RecordDraft, 1_700_000_000_000 - HOUR).value,
+    );
+    assert.deepEqual(entry?.record, { ...drafts[2], seq: 3 });
+    assert.equal(swept, 2, 'records 1 and 4, stored an hour before the open');
+    assert.deepEqual(left, [5, 7]);
+    assert.deepEqual(log.counts(), countsOf({ sent: 2, rejected: 1, retention: 2 }));
+    const reopened = await harness.reopen(log, { clock });
+    assert.deepEqual(
+      (await reopened.readOldest(10)).map((record) => record.seq),
+      [5, 7],
+    );
+    await assertCountersExact(reopened);
+    assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
   });
 });
 

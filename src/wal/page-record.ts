@@ -1,0 +1,269 @@
+import {
+  MAX_SKETCH_BIN_SPAN,
+  attachedBinsOf,
+  sketchWriter,
+  type SketchBinsCarrier,
+} from '../protocol/sketch.js';
+import { isWholeCount, type CanonicalBins } from '../protocol/sketch-wire.js';
+import type { RecordDraft } from '../protocol/types.js';
+import {
+  ByteReader,
+  ByteWriter,
+  MalformedBytesError,
+  unzigzag,
+  varintAt,
+  zigzag,
+} from './bytes.js';
+import { canStoreBins } from './sketch-text.js';
+
+// One record in a binary page (layout version 4), after a flags byte:
+//
+//   t f64 · gateway, endpoint: string index · tags · count, errors · sum, min, max f64 · sketch
+//   · error kinds
+//
+// Names, tag keys and values, and error kinds are indexes into the page's string table, since a
+// page holds the same few series second after second. Each field that usually has a compact form
+// has a flag for the exact fallback a draft from outside the meter may need: tags or kinds as
+// JSON when a value is not a string or a whole count, a count as a double when it is not a whole
+// number, the sketch as its wire text when it is not in the canonical form (see
+// `SketchWriter.canonicalBinsOf`). Bins are the first bin's key (zigzagged), the zero count, the
+// number of bins, then each non-empty bin's count and each run of empty bins as 0 and the run's
+// length less one, all varints.
+
+const TAGS_AS_JSON = 1;
+const KINDS_AS_JSON = 2;
+const SKETCH_AS_TEXT = 4;
+const COUNT_AS_DOUBLE = 8;
+const ERRORS_AS_DOUBLE = 16;
+const KNOWN_FLAGS = 31;
+
+/** The strings of one page, each stored once and referred to by its index. */
+export class StringTable {
+  /** The strings in index order. */
+  readonly list: string[] = [];
+  private readonly indexes = new Map<string, number>();
+
+  /** The index of `value`, added at the end if it is new. */
+  indexOf(value: string): number {
+    let index = this.indexes.get(value);
+    if (index === undefined) {
+      index = this.list.length;
+      this.list.push(value);
+      this.indexes.set(value, index);
+    }
+
+    return index;
+  }
+}
+
+/** Writes the fields of `draft` as one record of a page whose strings go to `strings`. */
+export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: StringTable): void {
+  const bins = storableBins(draft);
+  const tagsAreStrings = allStrings(draft.tags);
+  const kindsAreCounts = allWholeCounts(draft.error_kinds);
+  const flags =
+    (tagsAreStrings ? 0 : TAGS_AS_JSON) |
+    (kindsAreCounts ? 0 : KINDS_AS_JSON) |
+    (bins === undefined ? SKETCH_AS_TEXT : 0) |
+    (isWholeCount(draft.count) ? 0 : COUNT_AS_DOUBLE) |
+    (isWholeCount(draft.errors) ? 0 : ERRORS_AS_DOUBLE);
+
+  out.byte(flags);
+  out.double(draft.t);
+  out.varint(strings.indexOf(draft.gateway));
+  out.varint(strings.indexOf(draft.endpoint));
+  if (tagsAreStrings) writePairs(out, draft.tags, strings, true);
+  else out.text(JSON.stringify(draft.tags));
+  writeCount(out, draft.count, flags & COUNT_AS_DOUBLE);
+  writeCount(out, draft.errors, flags & ERRORS_AS_DOUBLE);
+  out.double(draft.duration_sum_ms);
+  out.double(draft.duration_min_ms);
+  out.double(draft.duration_max_ms);
+  if (bins === undefined) out.text(draft.sketch);
+  else writeBins(out, bins);
+  if (kindsAreCounts) writePairs(out, draft.error_kinds, strings, false);
+  else out.text(JSON.stringify(draft.error_kinds));
+}
+
+/**
+ * Reads one record written by {@link writeRecord}, whose page's strings are `strings`.
+ *
+ * @throws {MalformedBytesError} when the bytes are not such a record; the message says what.
+ * @throws {SyntaxError} when a JSON field does not parse.
+ */
+export function readRecord(reader: ByteReader, strings: readonly string[]): RecordDraft {
+  const flags = reader.byte();
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw new MalformedBytesError(`unknown flags ${flags}`);
+
+  const t = reader.double();
+  const gateway = stringAt(strings, reader.varint());
+  const endpoint = stringAt(strings, reader.varint());
+  const tags = flags & TAGS_AS_JSON ? jsonObject(reader, 'tags') : readPairs(reader, strings, true);
+  const count = flags & COUNT_AS_DOUBLE ? reader.double() : reader.varint();
+  const errors = flags & ERRORS_AS_DOUBLE ? reader.double() : reader.varint();
+  const sum = reader.double();
+  const min = reader.double();
+  const max = reader.double();
+  const sketch = flags & SKETCH_AS_TEXT ? reader.text() : readBinsAsWire(reader);
+  const kinds =
+    flags & KINDS_AS_JSON ? jsonObject(reader, 'error_kinds') : readPairs(reader, strings, false);
+
+  return {
+    t,
+    gateway,
+    endpoint,
+    tags: tags as Record<string, string>,
+    count,
+    errors,
+    duration_sum_ms: sum,
+    duration_min_ms: min,
+    duration_max_ms: max,
+    sketch,
+    error_kinds: kinds as Record<string, number>,
+  };
+}
+
+/** The draft's bins when its sketch is canonical and the compact form holds them exactly. */
+function storableBins(draft: RecordDraft & SketchBinsCarrier): CanonicalBins | undefined {
+  // The meter's drafts carry their bins; others are read out of the text, the slow way.
+  const bins = attachedBinsOf(draft) ?? sketchWriter.canonicalBinsOf(draft.sketch);
+
+  return bins !== undefined && canStoreBins(bins) ? bins : undefined;
+}
+
+function writeCount(out: ByteWriter, value: number, asDouble: number): void {
+  if (asDouble) out.double(value);
+  else out.varint(value);
+}
+
+function writeBins(out: ByteWriter, { positive, zeroCount }: CanonicalBins): void {
+  const { counts } = positive;
+  const from = positive.from ?? 0;
+  const to = positive.to ?? counts.length;
+  // At most 8 bytes a bin: a run of empty bins takes fewer than the bins it stands for.
+  out.reserve(8 * (to - from) + 24);
+  out.varintUnchecked(zigzag(positive.firstKey));
+  out.varintUnchecked(zeroCount);
+  out.varintUnchecked(to - from);
+  // Most bins of a busy second count under 128 calls, and most runs of empty bins are shorter
+  // than that: one byte each, written here straight into the buffer. A method call per bin was
+  // most of encoding a record.
+  const bytes = out.bytes;
+  let at = out.at;
+  for (let i = from; i < to;) {
+    const count = counts[i] as number;
+    if (count !== 0) {
+      if (count < 128) bytes[at++] = count;
+      else at = varintAt(bytes, at, count);
+      i++;
+      continue;
+    }
+
+    let end = i + 1;
+    while (end < to && counts[end] === 0) end++;
+    const run = end - i - 1;
+    bytes[at++] = 0;
+    if (run < 128) bytes[at++] = run;
+    else at = varintAt(bytes, at, run);
+    i = end;
+  }
+  out.at = at;
+}
+
+/** Reads bins and writes them back as the wire text they were stored from. */
+function readBinsAsWire(reader: ByteReader): string {
+  const firstKey = unzigzag(reader.varint());
+  const zeroCount = reader.varint();
+  const span = reader.varint();
+  // Checked before allocating: a damaged length must not make millions of bins.
+  if (span > MAX_SKETCH_BIN_SPAN) throw new MalformedBytesError(`a sketch of ${span} bins`);
+
+  const counts = new Float64Array(span);
+  for (let i = 0; i < span;) {
+    const count = reader.varint();
+    if (count !== 0) {
+      counts[i++] = count;
+      continue;
+    }
+
+    const run = reader.varint() + 1;
+    if (i + run > span) throw new MalformedBytesError('a run of empty bins past the sketch');
+    i += run;
+  }
+
+  return sketchWriter.encode({ firstKey, counts }, zeroCount);
+}
+
+function allStrings(object: Readonly<Record<string, unknown>>): boolean {
+  for (const key in object) if (typeof object[key] !== 'string') return false;
+
+  return true;
+}
+
+function allWholeCounts(object: Readonly<Record<string, unknown>>): boolean {
+  for (const key in object) {
+    const value = object[key];
+    if (typeof value !== 'number' || !isWholeCount(value)) return false;
+  }
+
+  return true;
+}
+
+/** Writes an object's own keys as string indexes, and its values as strings or counts. */
+function writePairs(
+  out: ByteWriter,
+  object: Readonly<Record<string, unknown>>,
+  strings: StringTable,
+  valuesAreStrings: boolean,
+): void {
+  const keys = Object.keys(object);
+  out.varint(keys.length);
+  for (const key of keys) {
+    out.varint(strings.indexOf(key));
+    const value = object[key];
+    out.varint(valuesAreStrings ? strings.indexOf(value as string) : (value as number));
+  }
+}
+
+function readPairs(
+  reader: ByteReader,
+  strings: readonly string[],
+  valuesAreStrings: boolean,
+): Record<string, string | number> {
+  const pairs = reader.varint();
+  const object: Record<string, string | number> = {};
+  for (let i = 0; i < pairs; i++) {
+    const key = stringAt(strings, reader.varint());
+    const number = reader.varint();
+    const value = valuesAreStrings ? stringAt(strings, number) : number;
+    // Assigned, a key named __proto__ would set the prototype instead of holding the value.
+    if (key === '__proto__') {
+      Object.defineProperty(object, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      object[key] = value;
+    }
+  }
+
+  return object;
+}
+
+function jsonObject(reader: ByteReader, field: string): unknown {
+  const value: unknown = JSON.parse(reader.text());
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MalformedBytesError(`${field} is not a JSON object`);
+  }
+
+  return value;
+}
+
+function stringAt(strings: readonly string[], index: number): string {
+  const value = strings[index];
+  if (value === undefined) throw new MalformedBytesError(`string ${index} is not in the page`);
+
+  return value;
+}
