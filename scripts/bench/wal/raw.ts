@@ -4,6 +4,9 @@ import { recordKey } from '../../../src/wal/keys.js';
 /** The raw forms of writing a batch of records to classic-level, as ceilings for the log. */
 export type RawForm = 'chained' | 'array-with-options';
 
+/** A LevelDB opened as the log opens it. */
+export type RawDb = ClassicLevel<string, string>;
+
 /** Opens a LevelDB the way the log does: UTF-8 keys and values. */
 export async function openRaw(location: string): Promise<ClassicLevel<string, string>> {
   const db = new ClassicLevel<string, string>(location, {
@@ -13,6 +16,17 @@ export async function openRaw(location: string): Promise<ClassicLevel<string, st
   await db.open();
 
   return db;
+}
+
+/** Writes pages as they are, under their own keys, in one synced batch (the log's form). */
+export async function writeRawPages(
+  db: ClassicLevel<string, string>,
+  pages: readonly { key: string; value: Buffer }[],
+): Promise<void> {
+  const batch = db.batch();
+  for (const { key, value } of pages)
+    batch.put<string, Buffer>(key, value, { valueEncoding: 'buffer' });
+  await batch.write({ sync: true });
 }
 
 /** Writes `values` under the next seqs after `firstSeq - 1` in one synced batch of `form`. */

@@ -71,8 +71,8 @@ export function startupMarkdown(startup: StartupFigures, recordBytes: number): s
 through \`WriteAheadLog.append\` (batches of 10,000, at
 ${num(fill.recordsPerSecond ?? NaN)} records/s; the byte cap lifted so none is
 dropped), then opened in fresh processes. The records are light
-(${num(fill.valueBytes ?? NaN)} bytes, sketch emptied): open reads no record
-values, and a million full-size records would take minutes to write. Under the
+(${num(fill.valueBytes ?? NaN)} bytes each in the log's pages, sketch emptied): open
+reads no record values, so their size does not change what it costs. Under the
 default cap of 256 MiB a million records fit only at under
 ${num(DEFAULT_MAX_BYTES / 1e6)} bytes each; records of the meter's size
 (${num(recordBytes)} bytes) stop at about ${num(DEFAULT_MAX_BYTES / recordBytes)}.

@@ -5,12 +5,13 @@
 import { encodeSketch, newSketch } from '../../../src/protocol/sketch.js';
 import { rm } from 'node:fs/promises';
 import type { RecordDraft } from '../../../src/protocol/types.js';
-import { encodeEntry } from '../../../src/wal/codec.js';
 import { WriteAheadLog } from '../../../src/wal/index.js';
+import { recordKey } from '../../../src/wal/keys.js';
+import { MAX_PAGE_RECORDS, encodePages, type EncodedPage } from '../../../src/wal/page.js';
 import { withSampling, type SamplingRequest } from '../sampling.js';
 import { readConfig, runMain } from '../worker-io.js';
 import { realisticDrafts, shifted } from './drafts.js';
-import { openRaw, writeRaw, type RawForm } from './raw.js';
+import { openRaw, writeRaw, writeRawPages, type RawDb, type RawForm } from './raw.js';
 
 /** What the harness asks of this worker. */
 export type WalConfig =
@@ -27,7 +28,10 @@ export type WalConfig =
       job: 'raw';
       location: string;
       form: RawForm;
-      values: 'small' | 'record';
+      /** 13-byte values one per record, or the pages the log would write for real drafts. */
+      values: 'small' | 'pages';
+      /** Calls per draft of the pages: 500 unless set. */
+      callsPerDraft?: number;
       batches: number;
       batchSize: number;
     }
@@ -37,11 +41,11 @@ export type WalConfig =
 /** What this worker reports. */
 export interface WalResult {
   recordsPerSecond?: number;
-  /** Mean bytes of a record's value. */
+  /** Mean bytes a record takes in the log's values: its page's bytes over its records. */
   valueBytes?: number;
   /** Mean bytes of a record's sketch in its wire form (base64 protobuf), before storing. */
   sketchBytes?: number;
-  /** Milliseconds to encode one batch as the log does (`encodeEntry`), timed apart. */
+  /** Milliseconds to encode one batch as the log does (`encodePages`), timed apart. */
   encodeMsPerBatch?: number;
   openMs?: number;
   /** Milliseconds of the first `readOldest(100)` after open. */
@@ -69,21 +73,28 @@ function meanSketchBytes(batch: readonly RecordDraft[]): number {
   return batch.reduce((sum, draft) => sum + draft.sketch.length, 0) / batch.length;
 }
 
-/** Mean stored value size and the warm cost of encoding one batch as the log does. */
+/** Bytes per record of the pages. */
+function bytesPerRecord(pages: readonly EncodedPage[]): number {
+  const records = pages.reduce((sum, page) => sum + page.count, 0);
+
+  return pages.reduce((sum, page) => sum + page.value.length, 0) / records;
+}
+
+/** Mean stored bytes per record and the warm cost of encoding one batch as the log does. */
 function encodingCost(batch: readonly RecordDraft[]): {
   valueBytes: number;
   encodeMsPerBatch: number;
 } {
-  let bytes = 0;
+  let valueBytes = 0;
   let best = Infinity;
   // The best of five: the first passes include compiling the encoder.
   for (let pass = 0; pass < 5; pass++) {
     const start = process.hrtime.bigint();
-    bytes = batch.reduce((sum, draft, i) => sum + encodeEntry(i + 1, draft, 0).bytes, 0);
+    valueBytes = bytesPerRecord(encodePages(1, batch, 0));
     best = Math.min(best, sinceMs(start));
   }
 
-  return { valueBytes: bytes / batch.length, encodeMsPerBatch: best };
+  return { valueBytes, encodeMsPerBatch: best };
 }
 
 async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<WalResult> {
@@ -115,26 +126,53 @@ async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<Wa
 }
 
 async function raw(config: Extract<WalConfig, { job: 'raw' }>): Promise<WalResult> {
-  const small = Array.from({ length: config.batchSize }, (_, i) => `{"count":${i}}`);
-  const values =
-    config.values === 'small'
-      ? small
-      : realisticDrafts(config.batchSize).map((draft, i) => encodeEntry(i + 1, draft, 0).value);
   const db = await openRaw(config.location);
-  let seq = 1;
-  for (let b = 0; b < WARMUP_BATCHES; b++, seq += values.length) {
-    await writeRaw(db, config.form, seq, values);
-  }
+  const write =
+    config.values === 'small'
+      ? smallValues(db, config.form, config.batchSize)
+      : pagesOf(db, config.batchSize, config.callsPerDraft);
+  for (let b = 0; b < WARMUP_BATCHES; b++) await write.next();
 
   const start = process.hrtime.bigint();
-  for (let b = 0; b < config.batches; b++, seq += values.length) {
-    await writeRaw(db, config.form, seq, values);
-  }
+  for (let b = 0; b < config.batches; b++) await write.next();
   const seconds = sinceMs(start) / 1000;
   await db.close();
+
+  return { recordsPerSecond: (config.batches * config.batchSize) / seconds, ...write.sizes };
+}
+
+/** A raw writer: each `next()` writes one batch of records. */
+interface RawWriter {
+  next(): Promise<void>;
+  sizes: { valueBytes: number };
+}
+
+function smallValues(db: RawDb, form: RawForm, batchSize: number): RawWriter {
+  const values = Array.from({ length: batchSize }, (_, i) => `{"count":${i}}`);
+  let seq = 1;
+  const next = async (): Promise<void> => {
+    await writeRaw(db, form, seq, values);
+    seq += values.length;
+  };
   const valueBytes = values.reduce((sum, value) => sum + value.length, 0) / values.length;
 
-  return { recordsPerSecond: (config.batches * config.batchSize) / seconds, valueBytes };
+  return { next, sizes: { valueBytes } };
+}
+
+/** The log's own pages for a batch of real drafts, under the next keys on each write. */
+function pagesOf(db: RawDb, batchSize: number, callsPerDraft?: number): RawWriter {
+  const pages = encodePages(1, realisticDrafts(batchSize, { callsPerDraft }), 0);
+  let seq = 1;
+  const next = async (): Promise<void> => {
+    const keyed = pages.map(({ value }, i) => ({
+      key: recordKey(seq + i * MAX_PAGE_RECORDS),
+      value,
+    }));
+    await writeRawPages(db, keyed);
+    seq += batchSize;
+  };
+
+  return { next, sizes: { valueBytes: bytesPerRecord(pages) } };
 }
 
 async function fill(config: Extract<WalConfig, { job: 'fill' }>): Promise<WalResult> {
@@ -154,7 +192,7 @@ async function fill(config: Extract<WalConfig, { job: 'fill' }>): Promise<WalRes
   const pending = log.pendingCount;
   await log.close();
 
-  const valueBytes = base[0] === undefined ? 0 : encodeEntry(1, base[0], 0).bytes;
+  const valueBytes = bytesPerRecord(encodePages(1, base, 0));
 
   return { recordsPerSecond: pending / seconds, pending, valueBytes };
 }
