@@ -71,7 +71,8 @@ const QUICK: BenchMode = {
   startupOpens: 3,
   ladderRuns: 1,
   ladderRates: [10_000, 100_000, 1_000_000, 4_000_000, 8_000_000, 12_000_000],
-  ladderStepMs: 1000,
+  // Two send rounds a step, as in full mode: a one-second step may hold none.
+  ladderStepMs: 2000,
   drainRuns: 1,
   backlogSeconds: 60,
   memoryCalls: 1_000_000,

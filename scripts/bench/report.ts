@@ -100,7 +100,7 @@ function header(modeName: string): string {
   const marked = modeName === 'quick' ? ' “(1 run)”)' : '';
 
   return `Written by \`${command}\` (or a part of it, with \`--only\`); do not edit by hand. How
-to run and read it: [benchmarking.md](benchmarking.md). Figures are medians over
+to run and read it: \`docs/benchmarking.md\`. Figures are medians over
 ${runs}${marked} with the spread (min–max) in brackets; this machine is shared, so
 compare the ratios, which are taken within one run.`;
 }

@@ -140,7 +140,9 @@ call** is the median window on series that already hold their bucket; **drain
 first** the median window that begins with a drain, as the agent's flush does
 every second, so that every series starts a new bucket (and its sketch grows)
 inside it. The clock-pair loop and each clock alone are measured too, so that
-the clock's allocation and ours are told apart.`;
+the clock's allocation and ours are told apart. **Beyond the clock pair** is the
+difference from the clock-pair loop of the same run: a tenth of a byte either way,
+below zero included, is the noise of the method.`;
 
 /** Allocation per call on the hot path, ours against the clock's and the peers'. */
 export async function allocationSection(mode: BenchMode): Promise<Section> {

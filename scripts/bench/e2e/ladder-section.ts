@@ -83,6 +83,11 @@ so the limit lies above what this harness drove.`;
     return `In ${piledUp} of ${failed.length} stops records piled up in the log:
 delivery fell behind.`;
   }
+  const unsent = failed.filter((step) => !(step.ackedPerSecond > 0)).length;
+  if (unsent > 0) {
+    return `In ${unsent} of ${failed.length} stops the collector acknowledged nothing
+during the step: delivery did not run.`;
+  }
 
   return `Every stop was calls falling short of the rate while the log stayed small:
 the process, which runs the load generator and the agent on one core, ran out of
@@ -107,7 +112,7 @@ export async function ladderMarkdown(
   const header = ['rate (calls/s)', 'calls made', 'most pending, late half'];
   const rows = rates.map((rate) => stepRow(rate, runs));
 
-  return `**Highest call rate at which delivery keeps up: ${highest}.**
+  return `**Highest call rate kept up, delivery included: ${highest}.**
 ${stopReason(mode, runs)} The collector counted ${counts} calls made
 (after the agent's close): ${verdict}.
 

@@ -1,6 +1,6 @@
 import { createAgent } from '../../../src/agent.js';
 import { holdRate, seriesCalls, type DriveResult, type Sample } from './drive.js';
-import { BOUNDED_PENDING, KEPT_UP_SHARE } from './ladder-rules.js';
+import { isKeptUp } from './ladder-rules.js';
 
 /** A rising-rate ladder against a running collector. */
 export interface LadderConfig {
@@ -40,13 +40,14 @@ function stepOf(rate: number, drive: DriveResult): LadderStep {
   const first = samples[0] as Sample;
   const last = samples.at(-1) as Sample;
   const achievedPerSecond = (calls / elapsedMs) * 1000;
+  const ackedPerSecond = ((last.sent - first.sent) / (last.atMs - first.atMs)) * 1000;
 
   return {
     ratePerSecond: rate,
     achievedPerSecond,
     maxPendingLate,
-    ackedPerSecond: ((last.sent - first.sent) / (last.atMs - first.atMs)) * 1000,
-    keptUp: achievedPerSecond >= KEPT_UP_SHARE * rate && maxPendingLate <= BOUNDED_PENDING,
+    ackedPerSecond,
+    keptUp: isKeptUp(rate, achievedPerSecond, maxPendingLate, ackedPerSecond),
   };
 }
 

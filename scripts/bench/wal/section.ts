@@ -130,9 +130,10 @@ function nextStep(results: FormResults, form: LogForm): (profile?: ProfileTop) =
   return (profile) =>
     `A record takes ${num(median(form, 'valueBytes'))} bytes in the log's pages (its ` +
     `sketch alone is ${num(median(form, 'sketchBytes'))} in wire form); ${disk}. ` +
-    `Each batch of ${num(BATCH_SIZE)} takes ${num(batchMs)} ms: about ${num(rawMs)} ms ` +
-    `of synced writing, and \`encodePages\` ${num(median(form, 'encodeMsPerBatch'))} ms ` +
-    'on the main thread before it (the profile below shows where).' +
+    `Each batch of ${num(BATCH_SIZE)} takes ${num(batchMs)} ms through the log. Measured ` +
+    `apart, so not parts that must add up: the same pages take ${num(rawMs)} ms a batch ` +
+    `written raw, and \`encodePages\` ${num(median(form, 'encodeMsPerBatch'))} ms a batch ` +
+    '(warm, best of five) on the main thread before the write starts.' +
     `${profileNote(profile)} Next: encode the next append while the previous one syncs ` +
     '(the two run one after the other today), and pack small bin counts in fewer bits, ' +
     'which shrinks what the disk must take.';
@@ -170,7 +171,7 @@ forms write straight to classic-level: the log's own page values (encoded before
 the clock starts, one entry per ${MAX_PAGE_RECORDS} records) show what the disk costs
 for those bytes; one 13-byte value per record shows what one entry per record cost
 (layouts 1 to 3); and the array form with an options object on every call is the
-form the issue warns about, measured beside the chained form the log uses.`;
+form that runs several times slower on classic-level 3, measured beside the chained form the log uses.`;
 
 /** Section 3: the write-ahead log's append rate with sync on, and its start-up time. */
 export async function walSection(mode: BenchMode): Promise<Section> {
