@@ -83,8 +83,6 @@ interface FieldRule {
   kind: Kind;
   min?: number;
   max?: number;
-  /** Whether the minimum itself is allowed. */
-  minInclusive?: boolean;
   fallback: () => string | number | boolean;
 }
 
@@ -108,8 +106,8 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
   transmissionIntervalSeconds: {
     variable: 'TPS_TRANSMISSION_INTERVAL',
     kind: 'seconds',
-    min: 0,
-    minInclusive: false,
+    // Timers below these minimums would run the agent's loops flat out beside the host.
+    min: 0.01,
     max: 3600,
     fallback: () => 10,
   },
@@ -119,8 +117,8 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
   localRetentionMinutes: {
     variable: 'TPS_LOCAL_RETENTION_MINUTES',
     kind: 'seconds',
-    min: 0,
-    minInclusive: false,
+    // The sweep runs every quarter of the retention: at least every 150 ms.
+    min: 0.01,
     max: 10_080,
     fallback: () => 60,
   },
@@ -137,8 +135,7 @@ const rules: { [K in keyof AgentOptions]-?: FieldRule } = {
   heartbeatIntervalSeconds: {
     variable: 'TPS_HEARTBEAT_INTERVAL',
     kind: 'seconds',
-    min: 0,
-    minInclusive: false,
+    min: 0.1,
     max: 86_400,
     fallback: () => 30,
   },
@@ -228,11 +225,14 @@ function check(
   isText: boolean,
 ): unknown {
   const fail = (accepted: string): never => {
-    throw new ConfigError(field, `${label} is ${JSON.stringify(value)}; expected ${accepted}`);
+    const shown = rule.kind === 'url' ? withoutCredentials(value) : value;
+    throw new ConfigError(field, `${label} is ${JSON.stringify(shown)}; expected ${accepted}`);
   };
 
   switch (rule.kind) {
     case 'boolean':
+      // As with numbers, words are read only from a variable's text; in code it is a boolean.
+      if (!isText && typeof value !== 'boolean') return fail('true or false');
       return parseBoolean(value) ?? fail('true/false, 1/0 or yes/no');
     case 'text':
       return typeof value === 'string' && SERVER_ID.test(value.trim())
@@ -243,6 +243,10 @@ function check(
         ? value.trim()
         : fail('a non-empty string');
     case 'url':
+      // HTTP clients refuse a URL that carries credentials, and would print it in their error.
+      if (typeof value === 'string' && withoutCredentials(value) !== value) {
+        return fail('a URL without user:password@ (the collector takes no credentials in the URL)');
+      }
       return parseHttpUrl(value) ?? fail('an http:// or https:// URL');
     case 'integer':
     case 'seconds':
@@ -260,6 +264,11 @@ function parseBoolean(value: unknown): boolean | undefined {
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
   return undefined;
+}
+
+/** `value` with any `user:password@` of a URL replaced, so that an error never shows it. */
+function withoutCredentials(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/\/\/[^/?#]*@/, '//<credentials>@') : value;
 }
 
 function parseHttpUrl(value: unknown): string | undefined {
@@ -286,10 +295,7 @@ function checkNumber(value: unknown, rule: FieldRule): number | undefined {
         : NaN;
   if (!Number.isFinite(number)) return undefined;
   if (rule.kind === 'integer' && !Number.isInteger(number)) return undefined;
-  if (rule.min !== undefined) {
-    const belowMin = rule.minInclusive === false ? number <= rule.min : number < rule.min;
-    if (belowMin) return undefined;
-  }
+  if (rule.min !== undefined && number < rule.min) return undefined;
   if (rule.max !== undefined && number > rule.max) return undefined;
 
   return number;
@@ -297,12 +303,7 @@ function checkNumber(value: unknown, rule: FieldRule): number | undefined {
 
 function describeRange(rule: FieldRule): string {
   const what = rule.kind === 'integer' ? 'a whole number' : 'a number';
-  const low =
-    rule.min === undefined
-      ? ''
-      : rule.minInclusive === false
-        ? ` greater than ${rule.min}`
-        : ` of at least ${rule.min}`;
+  const low = rule.min === undefined ? '' : ` of at least ${rule.min}`;
   const high = rule.max === undefined ? '' : ` and at most ${rule.max}`;
   return `${what}${low}${high}`;
 }

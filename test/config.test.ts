@@ -112,13 +112,28 @@ describe('resolveConfig', () => {
     assert.match(error.message, /whole number of at least 1 and at most 10000/);
   });
 
-  it('rejects a negative or zero interval', () => {
+  it('rejects a negative, zero or tiny interval, which would run a loop flat out', () => {
     const negative = configError(() => resolveConfig({ transmissionIntervalSeconds: -1 }, {}));
     assert.equal(negative.field, 'transmissionIntervalSeconds');
-    assert.match(negative.message, /greater than 0/);
+    assert.match(negative.message, /at least 0.01 and at most 3600/);
 
     const zero = configError(() => resolveConfig({}, { TPS_HEARTBEAT_INTERVAL: '0' }));
     assert.equal(zero.field, 'TPS_HEARTBEAT_INTERVAL');
+
+    const tiny = [
+      ['TPS_HEARTBEAT_INTERVAL', '0.000001', /at least 0.1 and/],
+      ['TPS_LOCAL_RETENTION_MINUTES', '0.0000001', /at least 0.01 and/],
+      ['TPS_TRANSMISSION_INTERVAL', '0.001', /at least 0.01 and/],
+    ] as const;
+    for (const [variable, value, expected] of tiny) {
+      const error = configError(() => resolveConfig({}, { [variable]: value }));
+      assert.equal(error.field, variable);
+      assert.match(error.message, expected);
+    }
+    assert.equal(
+      resolveConfig({ heartbeatIntervalSeconds: 0.1 }, {}).heartbeatIntervalSeconds,
+      0.1,
+    );
   });
 
   it('rejects a URL that is not http(s)', () => {
@@ -129,12 +144,36 @@ describe('resolveConfig', () => {
     }
   });
 
+  it('rejects a URL with credentials without ever showing them', () => {
+    const fromCode = configError(() =>
+      resolveConfig({ collectorUrl: 'http://ops:s3cret@collector:99999' }, {}),
+    );
+    const fromEnv = configError(() =>
+      resolveConfig({}, { TPS_COLLECTOR_URL: 'https://ops:s3cret@collector:8443/' }),
+    );
+
+    for (const [error, field] of [
+      [fromCode, 'collectorUrl'],
+      [fromEnv, 'TPS_COLLECTOR_URL'],
+    ] as const) {
+      assert.equal(error.field, field);
+      assert.match(error.message, /<credentials>@collector/);
+      assert.match(error.message, /without user:password@/);
+      assert.doesNotMatch(error.message, /s3cret|ops:/);
+    }
+  });
+
   it('rejects a malformed boolean and a fractional whole number', () => {
     assert.equal(
       configError(() => resolveConfig({}, { TPS_ENABLE_METRICS: 'maybe' })).field,
       'TPS_ENABLE_METRICS',
     );
     assert.equal(configError(() => resolveConfig({ maxRetries: 1.5 }, {})).field, 'maxRetries');
+    const word = configError(() =>
+      resolveConfig({ handleSignals: 'true' as unknown as boolean }, {}),
+    );
+    assert.equal(word.field, 'handleSignals');
+    assert.match(word.message, /expected true or false/);
   });
 
   it('takes plain decimals only from a variable, and numbers only from code', () => {

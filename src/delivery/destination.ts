@@ -76,24 +76,43 @@ export class Destination {
    * @returns The epoch milliseconds the pause ends.
    */
   pause(retryAfterMs: number, error: HttpStatusError): number {
-    const { minRetryAfterMs, maxRetryAfterMs, logger } = this.options;
+    const { minRetryAfterMs, maxRetryAfterMs } = this.options;
     const waitMs = Math.min(maxRetryAfterMs, Math.max(minRetryAfterMs, retryAfterMs));
+    this.onAnswered();
+
+    return this.holdFor(waitMs, () =>
+      this.options.logger.warn(
+        { status: error.status, retryAfterMs, waitMs, until: this.pausedUntilIso() },
+        'the collector asked us to wait; no batch goes before then',
+      ),
+    );
+  }
+
+  /**
+   * Holds every send for `waitMs`, for a reason of our own (the log could not delete what the
+   * collector acknowledged). Like {@link pause}, a hold only ever grows.
+   *
+   * @returns The epoch milliseconds the hold ends.
+   */
+  hold(waitMs: number): number {
+    return this.holdFor(waitMs, () => undefined);
+  }
+
+  private holdFor(waitMs: number, logStart: () => void): number {
     const nowMs = this.now();
     const untilMs = nowMs + waitMs;
-    this.onAnswered();
     if (untilMs <= this.pausedUntil) return this.pausedUntil;
 
-    if (this.pausedUntil <= nowMs) {
-      const until = new Date(untilMs).toISOString();
-      logger.warn(
-        { status: error.status, retryAfterMs, waitMs, until },
-        'the collector asked us to wait; no batch goes before then',
-      );
-    }
+    const isNew = this.pausedUntil <= nowMs;
     this.pausedUntil = untilMs;
+    if (isNew) logStart();
     this.wakeAt(untilMs);
 
     return untilMs;
+  }
+
+  private pausedUntilIso(): string {
+    return new Date(this.pausedUntil).toISOString();
   }
 
   /** Records a 401 or 403: sending stops, and one probe goes every `halfOpenAfterMs`. */

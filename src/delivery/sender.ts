@@ -12,6 +12,7 @@ import {
   checkInteger,
   createBreaker,
   resolveSendPolicyOptions,
+  type ResolvedSendPolicyOptions,
   type SendPolicyOptions,
 } from './policy.js';
 import { sendWithRetries, untilAborted, type RetryContext, type SendOutcome } from './retry.js';
@@ -62,10 +63,14 @@ export class Sender {
   private readonly counts = initialSenderStats();
   private isBreakerOpen = false;
   private isStopped = false;
+  /** Deletes of acknowledged records that failed in a row. */
+  private deleteFailures = 0;
+  private readonly policy: ResolvedSendPolicyOptions;
 
   /** @throws {RangeError} for an option out of its range, naming it. */
   constructor(options: SenderOptions) {
     const policy = resolveSendPolicyOptions(options);
+    this.policy = policy;
     this.concurrency = options.concurrency ?? 1;
     checkInteger('concurrency', this.concurrency, 1, 16);
     checkInteger('batchSize', options.batchSize, 1);
@@ -227,9 +232,39 @@ export class Sender {
 
     // Deleted only after the acknowledgement: a crash before this line resends the batch, and
     // the collector recognises each record by (agent id, seq) and applies it once.
-    if (toDelete.length > 0) await this.options.log.delete(toDelete, 'sent');
+    if (toDelete.length > 0 && !(await this.deleteSent(toDelete))) return false;
 
     return unnamed.length === 0;
+  }
+
+  /**
+   * Deletes acknowledged records. When the log cannot (a damaged store that only a reopen
+   * repairs), the records stay and would be resent every round, each one a duplicate the
+   * collector ignores: so sending is held, longer after each failure in a row, and the failure
+   * shows in `lastError`. @returns whether the delete went through.
+   */
+  private async deleteSent(seqs: readonly number[]): Promise<boolean> {
+    try {
+      await this.options.log.delete(seqs, 'sent');
+      this.deleteFailures = 0;
+
+      return true;
+    } catch (error) {
+      if (this.options.log.isClosed) throw error;
+
+      this.deleteFailures += 1;
+      const { halfOpenAfterMs, maxRetryAfterMs } = this.policy;
+      const waitMs = Math.min(maxRetryAfterMs, halfOpenAfterMs * 2 ** (this.deleteFailures - 1));
+      const until = new Date(this.destination.hold(waitMs)).toISOString();
+      const message = error instanceof Error ? error.message : String(error);
+      this.counts.lastError = `acknowledged records could not be deleted: ${message}`;
+      const fields = { err: error, records: seqs.length, failures: this.deleteFailures, until };
+      const text = 'acknowledged records could not be deleted; sending is held, then resends them';
+      if (this.deleteFailures === 1) this.logger.error(fields, text);
+      else this.logger.debug(fields, text);
+
+      return false;
+    }
   }
 
   /** Quarantines a batch the collector called bad, so the records after it keep flowing. */

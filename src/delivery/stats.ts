@@ -3,7 +3,8 @@
  * - `stopped`: `stop()` was called;
  * - `auth-failed`: the collector refused our credentials (401, 403); one try per
  *   `halfOpenAfterMs` until it accepts them;
- * - `paused`: the collector asked us to wait (`Retry-After`); see `pausedUntil`;
+ * - `paused`: the collector asked us to wait (`Retry-After`), or the log could not delete records
+ *   the collector acknowledged (`lastError` says so); see `pausedUntil`;
  * - `open`: the breaker stopped sends after repeated failures; a probe follows;
  * - `sending`: a drain is running;
  * - `idle`: nothing to do, or waiting for the next round.
@@ -17,7 +18,7 @@ export interface SenderStats {
   lastTransmission: string | null;
   /** Batches whose every retry failed, since start. Held, rejected and refused sends are not. */
   failedSends: number;
-  /** The last failed send's message; null after a success. */
+  /** The last failed send's message, or why acknowledged records stay; null after a success. */
   lastError: string | null;
   /** Records the collector acknowledged as applied before (a resend), since start. */
   duplicatesAcknowledged: number;

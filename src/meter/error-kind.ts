@@ -24,8 +24,13 @@ export function errorKindOf(error: unknown): string {
     key = 'Unknown';
   }
 
-  return truncate(key);
+  // A record's kinds are an object: a key named __proto__ would set its prototype here and make
+  // the collector refuse the batch (its JSON parser's guard), so the failure is counted renamed.
+  return key === '__proto__' ? RENAMED_PROTO_KIND : truncate(key);
 }
+
+/** The key a failure whose name would be exactly `__proto__` is counted under. */
+export const RENAMED_PROTO_KIND = 'Unknown: __proto__';
 
 function describe(error: unknown): string {
   if (error === null) return 'null';

@@ -122,6 +122,11 @@ function resolveTags(tags: unknown): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [key, value] of entries) {
     checkName('tags key', key);
+    // The collector's JSON parser refuses the key, as a guard against prototype poisoning: a
+    // series tagged so would have every batch holding it rejected.
+    if (key === '__proto__') {
+      throw new ConfigError('tags', 'tags may not hold a key named __proto__; rename the tag');
+    }
     const type = typeof value;
     if (type !== 'string' && type !== 'number' && type !== 'boolean') {
       throw new ConfigError(

@@ -7,6 +7,7 @@ import {
   type ScriptedCollector,
   type ScriptedRequest,
 } from '../helpers/scripted-collector.js';
+import { storageError } from '../../src/wal/storage.js';
 import { delay, drain, keepProcessAlive, startSender, type SenderRig } from './fixtures.js';
 
 // A healthy collector cannot answer 429, 401 or 400, reset or hang on demand: these tests use
@@ -244,5 +245,58 @@ describe('Sender facing a misbehaving collector', () => {
     assert.equal(stats.state, 'open');
     assert.equal(stats.failedSends, 2);
     assert.match(stats.lastError ?? '', /did not answer within 100 ms/);
+  });
+});
+
+// A real LevelDB cannot be made to fail one delete on demand: this test replaces the log's
+// delete with one that fails twice before handing over to the real one.
+describe('Sender facing a log that cannot delete what the collector acknowledged', () => {
+  let server: ScriptedCollector;
+  let rig: SenderRig | undefined;
+  let release: () => void;
+  before(async () => {
+    release = keepProcessAlive();
+    server = await startScriptedCollector();
+  });
+  after(async () => {
+    await rig?.dispose();
+    await server.close();
+    release();
+  });
+
+  it('holds sending, longer after each failure, says why, and deletes once it can', async () => {
+    server.handle((request) => ackAll(request.body));
+    rig = await startSender(server.url, { batchSize: 10, halfOpenAfterMs: 500 });
+    await rig.append(10);
+    const { log } = rig;
+    const realDelete = log.delete.bind(log);
+    let failures = 0;
+    log.delete = async (...args: Parameters<typeof log.delete>) => {
+      if (failures === 2) return realDelete(...args);
+      failures += 1;
+      throw storageError('/wal', 'cannot delete', new Error('Corruption: block checksum mismatch'));
+    };
+
+    rig.sender.requestSend();
+    await waitFor(() => failures === 1);
+    const held = rig.sender.stats();
+    // Asked again and again while held: a loop of resends would show as batches here.
+    for (let i = 0; i < 10; i += 1) {
+      rig.sender.requestSend();
+      await delay(10);
+    }
+    const sentWhileHeld = server.batches().length;
+    await waitFor(async () => (await rig?.pendingSeqs())?.length === 0, 5000);
+
+    assert.equal(held.state, 'paused');
+    assert.match(held.lastError ?? '', /acknowledged records could not be deleted: .*checksum/);
+    assert.equal(sentWhileHeld, 1);
+    // 500 ms after the first failure, 1 s after the second, then the delete goes through.
+    assert.equal(server.batches().length, 3);
+    assert.equal(failures, 2);
+    // Logged as an error once; the failures after it in the same streak at debug level (20).
+    const levels = rig.logger.matching('could not be deleted').map((line) => line.level);
+    assert.deepEqual(levels, [50, 20]);
+    assert.equal(rig.sender.stats().lastError, null);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { Meter, MAX_ERROR_KIND_LENGTH } from '../../src/meter/index.js';
-import { errorKindOf } from '../../src/meter/error-kind.js';
+import { RENAMED_PROTO_KIND, errorKindOf } from '../../src/meter/error-kind.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 function fail(meter: Meter, ...errors: unknown[]): void {
@@ -79,6 +79,19 @@ describe('error kinds', () => {
       'Error: b': 2,
       'Error: c': 1,
       other: 2,
+    });
+  });
+
+  it('counts a failure named exactly __proto__ under a key of its own, renamed', () => {
+    const meter = new Meter({ clock: new FakeClock() });
+    fail(meter, { name: '__proto__' }, { name: '__proto__' }, new Error('__proto__'));
+
+    const kinds = meter.drain()[0]?.error_kinds ?? {};
+
+    assert.equal(Object.getPrototypeOf(kinds), Object.prototype);
+    assert.deepEqual(JSON.parse(JSON.stringify(kinds)), {
+      [RENAMED_PROTO_KIND]: 2,
+      'Error: __proto__': 1,
     });
   });
 

@@ -56,6 +56,16 @@ describe('measuring options', () => {
     });
   });
 
+  it('refuses a tag key named __proto__, which the collector would refuse with every batch', () => {
+    for (const tags of [JSON.parse('{"__proto__":"eu"}'), { ['__proto__']: 1 }]) {
+      assert.throws(() => measureTps({ gateway: 'g', tags: tags as Record<string, string> }), {
+        code: 'ERR_TPS_CONFIG',
+        field: 'tags',
+        message: 'tags may not hold a key named __proto__; rename the tag',
+      });
+    }
+  });
+
   it('accepts every printable name, unicode included, and an empty tag value', () => {
     const options = { gateway: 'pay/ments ✓', endpoint: 'POST /v1/charge?x=1', tags: { a: '' } };
 
