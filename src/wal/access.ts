@@ -1,5 +1,5 @@
 import type { CounterChange, LogCounters } from './counters.js';
-import { RECORD_RANGE, recordKey } from './keys.js';
+import { RECORD_RANGE, recordKey, recordSeqOf } from './keys.js';
 import { readPage, type StoredPage, type UnreadablePage } from './page.js';
 import { hasCode, storageError, type LogBatch, type LogDatabase } from './storage.js';
 
@@ -88,14 +88,27 @@ export class StoreAccess {
   }
 
   /**
-   * The key of the page that would hold `seq`: the highest key at or below its record key and at
-   * or above `floorKey`, since a page's key is the seq of its first record.
+   * The key of the page that would hold `seq`: the highest record key at or below its record key
+   * and at or above `floorKey`, since a page's key is the seq of its first record. Keys that are
+   * not record keys are passed over: one such as `r!00000000000000a1x` sorts between two pages,
+   * and starting there would skip the records of the page below it.
    */
   async pageKeyAtOrBelow(seq: number, floorKey: string): Promise<string | undefined> {
-    const range = { gte: floorKey, lte: recordKey(seq), reverse: true, limit: 1 };
-    const [key] = await this.storage('cannot read records', () => this.db.keys(range).all());
+    const range = { gte: floorKey, lte: recordKey(seq), reverse: true };
 
-    return key;
+    return this.storage('cannot read records', async () => {
+      const keys = this.db.keys(range);
+      try {
+        for (let batch = await keys.nextv(1); batch.length > 0; batch = await keys.nextv(16)) {
+          const key = batch.find((found) => recordSeqOf(found) !== undefined);
+          if (key !== undefined) return key;
+        }
+      } finally {
+        await keys.close();
+      }
+
+      return undefined;
+    });
   }
 
   /** The entry at `key`, read as a page; undefined when there is none. */

@@ -28,11 +28,14 @@ export const RECORD_RANGE = { gte: RECORD_PREFIX, lt: 'r"' } as const;
 /** Bounds of the quarantine key range, `[q!, q")`. */
 export const QUARANTINE_RANGE = { gte: QUARANTINE_PREFIX, lt: 'q"' } as const;
 
-/** The meta keys. Their values are decimal strings, except `agentId` (a UUID). */
+/**
+ * The meta keys. Their values are decimal strings, except `agentId` (a UUID and its checksum, see
+ * `identity.ts`).
+ */
 export const META = {
   /** Version of this key and value layout, so that a future release can tell old data. */
   format: 'm!format',
-  /** The agent's identity, made once when the data dir is new. */
+  /** The agent's identity, made once when the data dir is new; also kept in a file beside it. */
   agentId: 'm!agent-id',
   /** The highest seq ever given; never lowered, so seqs are never reused. */
   lastSeq: 'm!last-seq',
@@ -91,6 +94,28 @@ export function quarantineKey(seq: number): string {
 export function seqOfKey(key: string): number {
   // Both prefixes are two characters long.
   return Number.parseInt(key.slice(RECORD_PREFIX.length), 16);
+}
+
+/**
+ * The highest key {@link recordKey} can make. Any key above it in the record range is not one the
+ * log wrote, so a look for the last record starts here.
+ */
+export const HIGHEST_RECORD_KEY = RECORD_PREFIX + seqDigits(Number.MAX_SAFE_INTEGER);
+
+const RECORD_KEY = /^r![0-9a-f]{16}$/;
+
+/**
+ * The seq of a key in the record range, or undefined when {@link recordKey} cannot have made it:
+ * not 16 lowercase hex digits, or not a positive safe integer (0, or past 2^53). Such a key came
+ * from damage or a foreign writer; its seq must never be trusted, or one key like `r!zz` would
+ * make the next seq NaN and fail every append.
+ */
+export function recordSeqOf(key: string): number | undefined {
+  if (!RECORD_KEY.test(key)) return undefined;
+
+  const seq = Number.parseInt(key.slice(RECORD_PREFIX.length), 16);
+
+  return isSeq(seq) ? seq : undefined;
 }
 
 /** Tells whether a value can be a sequence number: a positive safe integer. */

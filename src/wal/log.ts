@@ -8,6 +8,7 @@ import {
   type DropReason,
   type QuarantineReason,
 } from './counters.js';
+import { reportIdentityEvents } from './identity.js';
 import { LogTime } from './log-time.js';
 import { resolveLogOptions, type WriteAheadLogOptions } from './options.js';
 import type { QuarantinedRecord } from './quarantine.js';
@@ -102,6 +103,7 @@ export class WriteAheadLog {
     const log = new WriteAheadLog(ops, { agentId, recovery, logger });
 
     reporter.recovery(recovery, agentId);
+    reportIdentityEvents(meta.identityEvents, logger, reporter);
     const openMs = Math.round(clock.monotonicMs() - startedMs);
     const { pending } = meta.counters;
     logger.info({ location, agentId, pending, openMs }, 'write-ahead log open');

@@ -1,7 +1,7 @@
 import type { MetricRecord, RecordDraft } from '../protocol/types.js';
 import { ByteReader, ByteWriter, MalformedBytesError } from './bytes.js';
 import { decodeEntry, encodeEntry, recordProblem, type DecodedEntry } from './codec.js';
-import { recordKey, seqOfKey } from './keys.js';
+import { recordKey, recordSeqOf, seqOfKey } from './keys.js';
 import { StringTable, readRecord, writeRecord } from './page-record.js';
 
 // Why pages: LevelDB costs about a microsecond per entry whatever its size, which capped a log
@@ -35,6 +35,8 @@ const COUNT_AT = 1;
 const TABLE_OFFSET_AT = 13;
 // Marks the quarantine text of a record that does not decode: its bytes, as found.
 const RAW_MARK = 'base64:';
+// The problem of an entry under a key that recordKey cannot have made.
+const FOREIGN_KEY = 'a key that is not a record key';
 
 /** A page ready to be put. */
 export interface EncodedPage {
@@ -133,24 +135,40 @@ export interface UnreadablePage {
 
 /**
  * The highest seq an entry of the record range holds. For a page that cannot be read it is the
- * highest its key allows, so that a seq it may hold is never given again.
+ * highest its key allows, so that a seq it may hold is never given again; for a key that is not
+ * a record key it is 0, since such a key says nothing about the seqs given.
  */
 export function highestSeqOf(entry: StoredPage | UnreadablePage): number {
-  const keySeq = seqOfKey(entry.key);
+  const keySeq = recordSeqOf(entry.key);
+  if (keySeq === undefined) return 0;
 
   return entry.isReadable ? (entry.seqs.at(-1) ?? keySeq) : keySeq + MAX_PAGE_RECORDS - 1;
 }
 
-/** Reads an entry of the record range: a binary page, or a record of layout 1 to 3. */
+/**
+ * Reads an entry of the record range: a binary page, or a record of layout 1 to 3. An entry
+ * under a key that is not a record key (see `recordSeqOf`) cannot be read, whatever its value.
+ */
 export function readPage(key: string, value: Buffer): StoredPage | UnreadablePage {
+  const keySeq = recordSeqOf(key);
+  if (keySeq === undefined) return unreadable(key, value, FOREIGN_KEY, foreignCount(value));
   if (value[0] !== PAGE_LAYOUT) return readOldRecord(key, value);
 
   try {
-    return BinaryPage.parse(key, value);
+    return BinaryPage.parse(key, keySeq, value);
   } catch (error) {
     if (!(error instanceof MalformedBytesError)) throw error;
     return unreadable(key, value, `a damaged page: ${error.message}`, damagedCount(value));
   }
+}
+
+/**
+ * Records an entry under a key that is not a record key held, as far as can be told: a value
+ * shaped like a page may be a real page whose key was damaged, and the pending counter counted
+ * its records; anything else counts as 1, like any unreadable value.
+ */
+function foreignCount(value: Buffer): number {
+  return value[0] === PAGE_LAYOUT ? damagedCount(value) : 1;
 }
 
 function readOldRecord(key: string, value: Buffer): StoredPage | UnreadablePage {
@@ -257,7 +275,7 @@ class BinaryPage implements StoredPage {
   }
 
   /** @throws {MalformedBytesError} when the header or a frame does not hold together. */
-  static parse(key: string, value: Buffer): BinaryPage {
+  static parse(key: string, keySeq: number, value: Buffer): BinaryPage {
     const header = new ByteReader(value, 0, value.length);
     header.skip(1);
     const count = header.u32();
@@ -270,7 +288,7 @@ class BinaryPage implements StoredPage {
       throw new MalformedBytesError(`${count} records, not 1 to ${MAX_PAGE_RECORDS}`);
     }
 
-    const frames = readFrames(new ByteReader(value, HEADER_BYTES, tableAt), seqOfKey(key), count);
+    const frames = readFrames(new ByteReader(value, HEADER_BYTES, tableAt), keySeq, count);
 
     return new BinaryPage(key, value, storedAtMs, frames, tableAt);
   }

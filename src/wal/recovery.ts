@@ -1,8 +1,9 @@
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { META } from './keys.js';
 import { loadMeta, type LogMeta } from './meta.js';
 import { markLayout, reconcile } from './reconcile.js';
+import { repairInChild } from './repair.js';
 import { damageOf, hasCode, openDatabase, storageError, type LogDatabase } from './storage.js';
 
 /** What the log did at open to get past a damaged store; see `WriteAheadLog.recovery`. */
@@ -18,9 +19,10 @@ export interface LogRecovery {
   /** What was wrong, in LevelDB's words, and for `moved-aside` why repair did not help. */
   error: string;
   /**
-   * Records the counters expected but the repaired store no longer holds, counted as dropped
-   * for `corrupt`. A lower bound: a lost batch takes its own counter values with it. Undefined
-   * when the meta keys were lost too, or the store was moved aside.
+   * Records the counters expected but the repaired store no longer holds, or, for
+   * `moved-aside`, the records pending in the store moved aside; counted as dropped for
+   * `corrupt`. A lower bound: a lost batch takes its own counter values with it. Undefined when
+   * the counters could not be read: the meta keys were lost, or the store did not open.
    */
   lostRecords?: number;
 }
@@ -36,7 +38,10 @@ export interface OpenedStore {
 export interface OpenStoreOptions {
   /** Wall-clock epoch milliseconds now, for the name of a moved-aside directory. */
   wallMs: () => number;
-  /** Repairs the LevelDB at a location. @default ClassicLevel.repair */
+  /**
+   * Repairs the LevelDB at a location, rejecting when it cannot.
+   * @default {@link repairInChild}: `ClassicLevel.repair` in a child process
+   */
   repair?: (location: string) => Promise<void>;
 }
 
@@ -46,6 +51,12 @@ export interface OpenStoreOptions {
  * between repeats the repair and the seq jump. LevelDB ignores file names it did not make.
  */
 export const REPAIR_MARKER = 'tps-repair-needed';
+
+/** Damage found at open, and the records the store held then, when its counters could say. */
+interface Damage {
+  damage: string;
+  pending?: number;
+}
 
 /** LevelDB files, whose presence means a database was created here before. */
 const LEVELDB_FILE = /^(MANIFEST-\d+|\d+\.(log|ldb|sst))$/;
@@ -69,16 +80,7 @@ export async function openStore(location: string, options: OpenStoreOptions): Pr
   }
 
   const intact = await openIntact(location);
-  if ('damage' in intact) return recover(location, intact.damage, options);
-
-  try {
-    const { upgrade, counters } = intact.meta;
-    if (upgrade === 'recount') await reconcile(intact.db, location, counters, false);
-    if (upgrade === 'mark') await markLayout(intact.db, location);
-  } catch (error) {
-    await intact.db.close().catch(() => undefined);
-    throw error;
-  }
+  if ('damage' in intact) return recover(location, intact, options);
 
   return { ...intact, recovery: undefined };
 }
@@ -99,46 +101,59 @@ export async function markForRepair(location: string, reason: string): Promise<v
   }
 }
 
-/** Opens the store as it is, or says what damage stopped it. */
-async function openIntact(
-  location: string,
-): Promise<{ db: LogDatabase; meta: LogMeta } | { damage: string }> {
+/**
+ * Opens the store as it is and brings an older layout up to date, or says what damage stopped
+ * it: at open, in the meta keys, or in the scan of a recount.
+ */
+async function openIntact(location: string): Promise<{ db: LogDatabase; meta: LogMeta } | Damage> {
   let db: LogDatabase;
   try {
     db = await openDatabase(location, !(await holdsDatabase(location)));
   } catch (error) {
-    return { damage: damageOrThrow(error) };
+    return { damage: damageOrThrow(error, location) };
   }
 
+  let damage: string | undefined;
   try {
     // Checked only once the lock is ours, so a store another process uses is never repaired.
-    const damage = (await readMarker(location)) ?? (await droppedAtOpen(location));
-    if (damage !== undefined) {
-      await db.close();
-      return { damage };
-    }
+    damage = (await readMarker(location)) ?? (await droppedAtOpen(location));
+    if (damage === undefined) {
+      const meta = await loadMeta(db, location);
+      if (meta.upgrade === 'recount') await reconcile(db, location, meta.counters, false);
+      if (meta.upgrade === 'mark') await markLayout(db, location);
 
-    return { db, meta: await loadMeta(db, location) };
+      return { db, meta };
+    }
   } catch (error) {
-    await db.close().catch(() => undefined);
-    return { damage: damageOrThrow(error) };
+    damage = damageOf(error, location);
+    if (damage === undefined) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
   }
+
+  const pending = await readPending(db);
+  await db.close().catch(() => undefined);
+
+  return { damage, pending };
 }
 
 async function recover(
   location: string,
-  damage: string,
+  found: Damage,
   options: OpenStoreOptions,
 ): Promise<OpenedStore> {
+  const { damage } = found;
   await markForRepair(location, damage);
   let db: LogDatabase | undefined;
   try {
-    await (options.repair ?? ((at) => ClassicLevel.repair(at)))(location);
+    // Never in this process: on some damage LevelDB's repair fails an assertion and aborts.
+    await (options.repair ?? repairInChild)(location);
     db = await openDatabase(location);
     const meta = await loadMeta(db, location);
     const lost = await reconcile(db, location, meta.counters, true);
+    const lostRecords = await countRepairLoss(db, location, meta, lost, found.pending);
     await rm(join(location, REPAIR_MARKER), { force: true }).catch(() => undefined);
-    const lostRecords = meta.isNewIdentity ? undefined : lost;
 
     return { db, meta, recovery: { action: 'repaired', error: damage, lostRecords } };
   } catch (error) {
@@ -147,19 +162,18 @@ async function recover(
     // moving it would pull it from under that process.
     if (hasCode(error, 'LEVEL_LOCKED')) throw error;
 
-    return moveAside(
-      location,
-      `${damage}; repair did not help: ${(error as Error).message}`,
-      options,
-    );
+    const reason = `${damage}; repair did not help: ${(error as Error).message}`;
+
+    return moveAside(location, { damage: reason, pending: found.pending }, options);
   }
 }
 
 async function moveAside(
   location: string,
-  error: string,
+  found: Damage,
   options: OpenStoreOptions,
 ): Promise<OpenedStore> {
+  const { damage: error, pending } = found;
   const movedTo = `${location}.corrupt-${Math.round(options.wallMs())}`;
   try {
     await rename(location, movedTo);
@@ -171,16 +185,83 @@ async function moveAside(
   const db = await openDatabase(location);
   try {
     const meta = await loadMeta(db, location);
+    if (pending !== undefined) await countLost(db, location, meta, pending);
 
-    return { db, meta, recovery: { action: 'moved-aside', movedTo, error } };
+    return { db, meta, recovery: { action: 'moved-aside', movedTo, error, lostRecords: pending } };
   } catch (cause) {
     await db.close().catch(() => undefined);
     throw cause;
   }
 }
 
-function damageOrThrow(error: unknown): string {
-  const damage = damageOf(error);
+/**
+ * The records a repair lost: those {@link reconcile} counted (`lost`, from the repaired store's
+ * own counters, which may be older than the damage), or more when the counters read before the
+ * repair held more pending records than the repair kept. The difference is counted here, so that
+ * no loss the store could tell of goes uncounted.
+ *
+ * With a new identity the meta keys were lost, and `loadMeta` deals with the records left under
+ * the old one (and counts what it drops); counting here as well could count them twice.
+ *
+ * @returns undefined for a new identity.
+ */
+async function countRepairLoss(
+  db: LogDatabase,
+  location: string,
+  meta: LogMeta,
+  lost: number,
+  pendingBefore: number | undefined,
+): Promise<number | undefined> {
+  if (meta.isNewIdentity) return undefined;
+
+  const missing = Math.max(0, (pendingBefore ?? 0) - meta.counters.pending);
+  if (missing <= lost) return lost;
+
+  await countLost(db, location, meta, missing - lost);
+
+  return missing;
+}
+
+/**
+ * Counts `count` records as given a seq and dropped for `corrupt`, in one synced batch, so that
+ * the counters tell of a loss at open and still add up.
+ */
+async function countLost(
+  db: LogDatabase,
+  location: string,
+  meta: LogMeta,
+  count: number,
+): Promise<void> {
+  if (count === 0) return;
+
+  try {
+    const batch = db.batch();
+    const apply = meta.counters.stage(batch, { appended: count, dropped: { corrupt: count } });
+    await batch.write({ sync: true });
+    apply();
+  } catch (error) {
+    throw storageError(location, 'cannot count the records lost', error);
+  }
+}
+
+/**
+ * The records the counters of a damaged store say it holds, read before the repair while the
+ * store is open: the only count there is should the store be moved aside. Undefined when the
+ * counters cannot be read.
+ */
+async function readPending(db: LogDatabase): Promise<number | undefined> {
+  try {
+    // This key alone: damage that hides the other counters need not hide it.
+    const pending = Number(await db.get(META.pending));
+
+    return Number.isSafeInteger(pending) && pending >= 0 ? pending : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function damageOrThrow(error: unknown, location: string): string {
+  const damage = damageOf(error, location);
   if (damage === undefined) throw error;
 
   return damage;

@@ -33,15 +33,54 @@ export function hasCode(error: unknown, code: string): boolean {
 }
 
 /**
- * Tells whether an open or read failure means the files of the store are damaged, and if so
- * returns LevelDB's words for it. Damaged means LevelDB said "Corruption", or a file it needs is
- * missing or is not a file. A lock held elsewhere, a denied permission, a full disk or too many
- * open files are not damage: repairing would not help, and moving the data aside would strand
- * records that are fine.
+ * Failures that lie in the machine rather than in the files, in the words `strerror` gives them.
+ * Repairing would not help, and moving the data aside would strand records that may be fine
+ * once the machine is.
  */
-export function damageOf(error: unknown): string | undefined {
+const ENVIRONMENT = [
+  'Permission denied', // EACCES
+  'Operation not permitted', // EPERM
+  'No space left on device', // ENOSPC
+  'Disk quota exceeded', // EDQUOT
+  'Too many open files', // EMFILE, ENFILE
+  'Read-only file system', // EROFS
+  'Cannot allocate memory', // ENOMEM, also a failed mmap of a table
+  'No such device', // ENODEV: a file system that cannot map files
+  'Input/output error', // EIO: the disk, which may come back
+  'Resource temporarily unavailable', // EAGAIN
+  'Device or resource busy', // EBUSY
+  'Stale file handle', // ESTALE, on NFS
+  'Interrupted system call', // EINTR
+  'timed out', // ETIMEDOUT, on network file systems
+];
+
+/** A file missing, or a directory where a file should be: damage whatever file it is. */
+const MISSING = /No such file or directory|Is a directory|Not a directory|does not exist/;
+
+/** The name of a file LevelDB keeps, at the end of a path or followed by `: <reason>`. */
+const STORE_FILE = /[/\\](CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))(:|$)/;
+
+/**
+ * Tells whether an open or read failure means the files of the store are damaged, and if so
+ * returns LevelDB's words for it. Damaged means:
+ *
+ * - LevelDB said "Corruption" (`LEVEL_CORRUPTION`);
+ * - a file it needs is missing or is not a file;
+ * - an IO error (`IO error: <path>: <reason>`) about a file of the store, such as a table cut
+ *   short (`000005.ldb: Invalid argument`, a read past its end), or a path under `location`
+ *   that is none of LevelDB's names: it read that name from a damaged `CURRENT`, and the
+ *   message stops where that name held a NUL byte (`IO error: <location>/A`).
+ *
+ * A lock held elsewhere and the failures of the machine in {@link ENVIRONMENT} (a denied
+ * permission, a full disk, too many open files, a disk error) are not damage, wherever they
+ * appear in the chain.
+ *
+ * @param location the store's directory as given to LevelDB; without it, only the names of
+ * LevelDB's own files count as the store's.
+ */
+export function damageOf(error: unknown, location?: string): string | undefined {
   const errors = causeChain(error);
-  if (errors.some((e) => (e as { code?: unknown }).code === 'LEVEL_LOCKED')) return undefined;
+  if (errors.some(isEnvironmentFailure)) return undefined;
 
   // Deepest first: wrappers repeat the messages below them, LevelDB's own words are at the end.
   const damaged = errors
@@ -49,10 +88,25 @@ export function damageOf(error: unknown): string | undefined {
     .find(
       (e) =>
         (e as { code?: unknown }).code === 'LEVEL_CORRUPTION' ||
-        /No such file or directory|Is a directory|Not a directory|does not exist/.test(e.message),
+        MISSING.test(e.message) ||
+        isStoreFileError(e.message, location),
     );
 
   return damaged?.message;
+}
+
+function isEnvironmentFailure(error: Error): boolean {
+  if ((error as { code?: unknown }).code === 'LEVEL_LOCKED') return true;
+
+  return ENVIRONMENT.some((words) => error.message.includes(words));
+}
+
+function isStoreFileError(message: string, location: string | undefined): boolean {
+  if (!message.startsWith('IO error: ')) return false;
+
+  const path = message.slice('IO error: '.length);
+
+  return STORE_FILE.test(path) || (location !== undefined && path.startsWith(`${location}/`));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { MetricRecord, RecordDraft } from '../protocol/types.js';
 import { StoreAccess, putPage, type PageEntry, type RangeStart } from './access.js';
 import { DEFAULT_MAX_BYTES, bytesOfPages, newestThatFit, oldestToFree } from './capacity.js';
 import type { CounterChange, DeleteReason, LogCounters, QuarantineReason } from './counters.js';
-import { QUARANTINE_RANGE, RECORD_RANGE, recordKey, seqOfKey } from './keys.js';
+import { QUARANTINE_RANGE, RECORD_RANGE, recordKey, recordSeqOf } from './keys.js';
 import { LogTime } from './log-time.js';
 import { encodePages } from './page.js';
 import {
@@ -37,7 +37,8 @@ export interface RecordStoreOptions {
 
 /**
  * A record, or a page that cannot be read at all, to move to the quarantine, and why. `pageKey`
- * is set for such a page: then `seq` is its key's.
+ * is set for such a page: then `seq` is its key's, or 0 for a key that is not a record key
+ * (such an entry is deleted and counted, with no quarantine entry: those are keyed by seq).
  */
 export interface QuarantineItem {
   seq: number;
@@ -243,7 +244,8 @@ export class RecordStore {
         continue;
       }
       unreadable.removeEntry(page);
-      moves.push({ seq: seqOfKey(page.key), text: page.text, detail: page.problem });
+      const seq = recordSeqOf(page.key);
+      if (seq !== undefined) moves.push({ seq, text: page.text, detail: page.problem });
     }
     await this.access.commit('cannot sweep', async (batch) =>
       combine(
@@ -312,12 +314,14 @@ export class RecordStore {
     removal: Removal,
     moves: QuarantineMove[],
   ): Promise<void> {
-    for (const { pageKey, seq, detail } of items) {
+    for (const { pageKey, detail } of items) {
       if (pageKey === undefined) continue;
       const page = await this.access.pageAt(pageKey);
       if (page === undefined || page.isReadable) continue;
       removal.removeEntry(page);
-      moves.push({ seq, text: page.text, detail });
+      // A key that is not a record key has no seq to keep its entry under: it only goes.
+      const seq = recordSeqOf(pageKey);
+      if (seq !== undefined) moves.push({ seq, text: page.text, detail });
     }
   }
 
@@ -347,9 +351,9 @@ export class RecordStore {
 /** Adds the records of `page` above `afterSeq` to `read`, up to `limit` readable ones. */
 function collect(page: PageEntry, afterSeq: number, limit: number, read: ReadPage): void {
   if (!page.isReadable) {
-    const seq = seqOfKey(page.key);
-    read.corrupt.push({ seq, detail: page.problem, pageKey: page.key });
-    read.lastSeq = seq;
+    const seq = recordSeqOf(page.key);
+    read.corrupt.push({ seq: seq ?? 0, detail: page.problem, pageKey: page.key });
+    if (seq !== undefined) read.lastSeq = seq;
     return;
   }
 

@@ -6,7 +6,9 @@ import {
   deletedKey,
   isSeq,
   quarantineKey,
+  HIGHEST_RECORD_KEY,
   recordKey,
+  recordSeqOf,
   seqOfKey,
 } from '../../src/wal/keys.js';
 
@@ -55,5 +57,26 @@ describe('record keys', () => {
     assert.ok(key < RECORD_RANGE.gte && key > deletedKey('sent'));
     assert.ok(recordKey(1) >= QUARANTINE_RANGE.lt);
     assert.throws(() => quarantineKey(0), RangeError);
+  });
+
+  it('give back the seq of a record key, and nothing for any other key', () => {
+    for (const seq of [1, 255, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER]) {
+      assert.equal(recordSeqOf(recordKey(seq)), seq);
+    }
+    assert.equal(HIGHEST_RECORD_KEY, recordKey(Number.MAX_SAFE_INTEGER));
+    const foreign = [
+      'r!zz',
+      'r!ffffffffffffffff',
+      'r!0020000000000000',
+      'r!0000000000000000',
+      'r!00000000000000A0',
+      'r!00000000000000a0x',
+      'r!0000000000000a0',
+      'r!-000000000000001',
+      'r! 000000000000001',
+      'q!0000000000000001',
+      'r!',
+    ];
+    for (const key of foreign) assert.equal(recordSeqOf(key), undefined, key);
   });
 });

@@ -8,6 +8,9 @@ import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
 import { capturingLogger, writeRaw } from './fixtures/raw.js';
 
+// An agent id as earlier releases stored it: a bare UUID.
+const OLD_ID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
 const harness = new LogHarness();
 beforeEach(() => harness.setUp());
 afterEach(() => harness.tearDown());
@@ -55,13 +58,13 @@ describe('WriteAheadLog open', () => {
   });
 
   it('refuses a data dir in an unknown layout, and releases it', async () => {
-    await writeRaw(harness.location, { 'm!format': '9', 'm!agent-id': 'x' });
+    await writeRaw(harness.location, { 'm!format': '9', 'm!agent-id': OLD_ID });
 
     await assert.rejects(harness.open(), isStorageError(harness.location, /layout version 9/));
 
     // The lock was released: LevelDB opens again at once.
     await writeRaw(harness.location, { 'm!format': '1' });
-    assert.equal((await harness.open()).agentId, 'x');
+    assert.equal((await harness.open()).agentId, OLD_ID);
   });
 
   it('refuses a corrupt counter, naming the key', async () => {

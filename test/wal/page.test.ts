@@ -319,6 +319,31 @@ describe('highestSeqOf', () => {
   });
 });
 
+describe('readPage under a key that is not a record key', () => {
+  const [encoded] = encodePages(20, makeDrafts(5), STORED_AT);
+  const value = encoded?.value ?? Buffer.alloc(0);
+
+  it('cannot read it, whatever the value, and gives it no seq', () => {
+    for (const key of ['r!zz', 'r!ffffffffffffffff', 'r!0000000000000000', 'r!00000000000000A0']) {
+      for (const bytes of [value, Buffer.from(encodeEntry(3, makeDraft(1), 1).value)]) {
+        const entry = unreadable(readPage(key, bytes));
+
+        assert.equal(entry.problem, 'a key that is not a record key');
+        assert.equal(highestSeqOf(entry), 0, key);
+      }
+    }
+  });
+
+  it('counts a value shaped like a page as the records it held, anything else as 1', () => {
+    assert.equal(unreadable(readPage('r!zz', value)).count, 5);
+    assert.equal(unreadable(readPage('r!zz', Buffer.from('junk'))).count, 1);
+    assert.equal(
+      unreadable(readPage('r!zz', Buffer.from(encodeEntry(3, makeDraft(1), 1).value))).count,
+      1,
+    );
+  });
+});
+
 describe('readPage on damaged bytes', () => {
   const drafts = makeDrafts(3);
   const [encoded] = encodePages(1, drafts, STORED_AT);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isTpsError } from '../../src/errors.js';
 import type { WriteAheadLog } from '../../src/wal/index.js';
 import { REPAIR_SEQ_GAP } from '../../src/wal/reconcile.js';
-import { REPAIR_MARKER } from '../../src/wal/recovery.js';
+import { REPAIR_MARKER, openStore } from '../../src/wal/recovery.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDrafts } from './fixtures/drafts.js';
@@ -216,6 +216,73 @@ describe('WriteAheadLog recovery at open', () => {
     await assertRepaired(log, seeded, BATCHES * PER_BATCH);
     const again = await harness.reopen(log);
     assert.equal(again.recovery, undefined, 'the mark is gone once the repair is done');
+  });
+
+  it('repairs tables cut short instead of refusing the store', async () => {
+    await seed(true);
+    for (const table of await files(/\.ldb$/)) {
+      await truncate(table, Math.floor((await stat(table)).size * 0.99));
+    }
+    const drops = dropRecorder();
+
+    const log = await harness.open({ onDropped: drops.onDropped });
+
+    assert.equal(log.recovery?.action, 'repaired');
+    assert.match(log.recovery?.error ?? '', /^IO error: .*\.ldb: Invalid argument$/);
+    // The only table held the meta keys too: nothing tells how many records it held.
+    assert.equal(log.recovery?.lostRecords, undefined);
+    assert.deepEqual(drops.calls, []);
+    await assertWorks(log);
+  });
+
+  it('repairs a CURRENT holding a NUL byte, keeping every record', async () => {
+    const seeded = await seed();
+    await writeFile(join(harness.location, 'CURRENT'), Buffer.from('A\0MANIFEST-000001\n'));
+
+    const log = await harness.open();
+
+    // LevelDB's message stops at the NUL of the name it read from CURRENT.
+    assert.equal(log.recovery?.error, `IO error: ${harness.location}/A`);
+    await assertRepaired(log, seeded, BATCHES * PER_BATCH);
+  });
+
+  it('repairs damage a recount meets, instead of refusing the store', async () => {
+    await seed();
+    // Records without an identity: the open recounts them, and the scan meets the damage.
+    await withRaw(harness.location, async (db) => {
+      await db.del('m!agent-id');
+      await db.compactRange('a', 'z');
+    });
+    const table = await onlyFile(/\.ldb$/);
+    await overwrite(table, Math.floor((await stat(table)).size / 2), 200);
+
+    const log = await harness.open();
+
+    assert.equal(log.recovery?.action, 'repaired');
+    assert.match(log.recovery?.error ?? '', /^Corruption: /);
+    assert.ok(log.pendingCount < BATCHES * PER_BATCH, 'the damaged block is gone');
+    await assertWorks(log);
+  });
+
+  it('counts the records of a store moved aside, when its counters tell', async () => {
+    await seed();
+    await writeFile(join(harness.location, REPAIR_MARKER), 'a table reads as garbage');
+    const repair = async (): Promise<void> => {
+      throw new Error('LevelDB repair died by SIGABRT');
+    };
+
+    const opened = await openStore(harness.location, { wallMs: () => 1, repair });
+    await opened.db.close();
+
+    assert.equal(opened.recovery?.action, 'moved-aside');
+    assert.equal(opened.recovery?.lostRecords, BATCHES * PER_BATCH);
+    assert.match(opened.recovery?.error ?? '', /repair did not help: .*SIGABRT/);
+    const log = await harness.open();
+    assert.equal(log.pendingCount, 0);
+    assert.equal(log.totalStored, BATCHES * PER_BATCH);
+    assert.deepEqual(log.counts(), countsOf({ corrupt: BATCHES * PER_BATCH }));
+    await assertWorks(log);
+    await rm(`${harness.location}.corrupt-1`, { recursive: true });
   });
 
   it('never repairs or moves a store another log holds, even when it is marked', async () => {

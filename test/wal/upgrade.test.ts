@@ -43,7 +43,7 @@ describe('WriteAheadLog on a layout version 1 data dir', () => {
     const recent = JSON.stringify(makeDraft(1_700_000_000_000 - 1000));
     await writeRaw(harness.location, {
       'm!format': '1',
-      'm!agent-id': 'agent-v1',
+      'm!agent-id': '11111111-1111-4111-8111-111111111111',
       'm!last-seq': '3',
       'm!pending': '2',
       'm!stored': '3',
@@ -54,7 +54,7 @@ describe('WriteAheadLog on a layout version 1 data dir', () => {
 
     const log = await harness.open({ clock: new FakeClock() });
 
-    assert.equal(log.agentId, 'agent-v1');
+    assert.equal(log.agentId, '11111111-1111-4111-8111-111111111111');
     assert.equal(log.recovery, undefined);
     assert.equal(log.pendingBytes, Buffer.byteLength(old) + Buffer.byteLength(recent));
     assert.deepEqual(log.counts(), countsOf({ sent: 1 }));
@@ -75,7 +75,7 @@ describe('WriteAheadLog on a layout version 2 data dir', () => {
     const stored = JSON.stringify({ ...draft, stored_at: 1_700_000_000_000 - 500 });
     await writeRaw(harness.location, {
       'm!format': '2',
-      'm!agent-id': 'agent-v2',
+      'm!agent-id': '22222222-2222-4222-8222-222222222222',
       'm!last-seq': '1',
       'm!pending': '1',
       'm!pending-bytes': String(Buffer.byteLength(stored)),
@@ -89,7 +89,7 @@ describe('WriteAheadLog on a layout version 2 data dir', () => {
     const records = await log.readOldest(10);
     await log.close();
 
-    assert.equal(log.agentId, 'agent-v2');
+    assert.equal(log.agentId, '22222222-2222-4222-8222-222222222222');
     assert.deepEqual(records, [
       { ...draft, seq: 1 },
       { ...makeDraft(1_700_000_000_000), seq: 2 },
@@ -121,7 +121,7 @@ describe('WriteAheadLog on a layout version 3 data dir', () => {
     const swept = await log.sweep(HOUR - 1);
     const left = (await log.readOldest(10)).map((record) => record.seq);
 
-    assert.equal(log.agentId, 'agent-v3');
+    assert.equal(log.agentId, '33333333-3333-4333-8333-333333333333');
     assert.equal(
       bytesAtOpen,
       bytes.reduce((sum, n) => sum + n, 0),
