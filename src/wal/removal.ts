@@ -26,7 +26,7 @@ export class Removal {
     this.bytes += entry.bytes;
   }
 
-  /** Takes the records at `indexes` out of `page`, rewriting it or, if none is left, removing it. */
+  /** Takes the records at `indexes` out of `page`: rewrites it, or removes it if none is left. */
   removeRecords(page: StoredPage, indexes: ReadonlySet<number>): void {
     if (indexes.size === 0) return;
     if (indexes.size >= page.seqs.length) {

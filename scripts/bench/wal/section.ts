@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runWorker, workerPath } from '../child.js';
 import { num, ratio, spread, table } from '../format.js';
-import type { BenchMode } from '../mode.js';
+import { WAL_WARMUP_BATCHES, type BenchMode } from '../mode.js';
 import { progress, statusOf, type ProfileTop, type Section, type TargetCheck } from '../section.js';
 import { figure, pairRatio } from '../stats.js';
 import { withTempDir } from '../temp.js';
@@ -159,9 +159,11 @@ function appendCheck(mode: BenchMode, results: FormResults, form: LogForm): Targ
   };
 }
 
-const METHOD = `Each form runs in a fresh process on a fresh directory (same disk as
-the project), writes ${BATCH_SIZE}-record batches with \`sync: true\` after three
-untimed ones, and reports records per second. The log appends real drafts: a
+const methodOf = (
+  mode: BenchMode,
+): string => `Each form runs in a fresh process on a fresh directory (same disk as
+the project), writes ${BATCH_SIZE}-record batches with \`sync: true\` after
+${WAL_WARMUP_BATCHES} untimed ones (${mode.walBatches} timed), and reports records per second. The log appends real drafts: a
 \`Meter\` fed 500 calls a second per series (${LIGHT_CALLS} for the light records)
 with service-like latencies (log-normal around 12 ms, 1 % failures) and drained,
 as the agent's flush does. The target is checked on both: busy records are what a
@@ -178,7 +180,7 @@ export async function walSection(mode: BenchMode): Promise<Section> {
   const appends = await measureAppends(mode);
   const startup = await measureStartup(mode);
   const recordBytes = figure(pick(appends.log, 'valueBytes')).median;
-  const body = [METHOD, appendTable(appends), startupMarkdown(startup, recordBytes)];
+  const body = [methodOf(mode), appendTable(appends), startupMarkdown(startup, recordBytes)];
 
   return {
     title: '3. The write-ahead log',

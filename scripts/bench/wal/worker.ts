@@ -8,6 +8,7 @@ import type { RecordDraft } from '../../../src/protocol/types.js';
 import { WriteAheadLog } from '../../../src/wal/index.js';
 import { recordKey } from '../../../src/wal/keys.js';
 import { MAX_PAGE_RECORDS, encodePages, type EncodedPage } from '../../../src/wal/page.js';
+import { WAL_WARMUP_BATCHES as WARMUP_BATCHES } from '../mode.js';
 import { withSampling, type SamplingRequest } from '../sampling.js';
 import { readConfig, runMain } from '../worker-io.js';
 import { realisticDrafts, shifted } from './drafts.js';
@@ -52,9 +53,6 @@ export interface WalResult {
   firstReadMs?: number;
   pending?: number;
 }
-
-/** Batches that run before the clock starts, so that each form is timed warm. */
-const WARMUP_BATCHES = 3;
 
 function sinceMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
