@@ -88,6 +88,8 @@ async function printLive(collector: Collector): Promise<void> {
 
 function formatMs(ms: number | null): string {
   if (ms === null) return '     -';
+  // A route faster than a microsecond would round to "0 µs", which reads as no data.
+  if (ms < 0.0005) return ' <1 µs';
   return ms < 1 ? `${(ms * 1000).toFixed(0).padStart(3)} µs` : `${ms.toFixed(1).padStart(3)} ms`;
 }
 
