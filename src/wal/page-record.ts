@@ -1,19 +1,8 @@
-import {
-  MAX_SKETCH_BIN_SPAN,
-  attachedBinsOf,
-  sketchWriter,
-  type SketchBinsCarrier,
-} from '../protocol/sketch.js';
+import { attachedBinsOf, sketchWriter, type SketchBinsCarrier } from '../protocol/sketch.js';
 import { isWholeCount, type CanonicalBins } from '../protocol/sketch-wire.js';
 import type { RecordDraft } from '../protocol/types.js';
-import {
-  ByteReader,
-  ByteWriter,
-  MalformedBytesError,
-  unzigzag,
-  varintAt,
-  zigzag,
-} from './bytes.js';
+import { ByteReader, ByteWriter, MalformedBytesError } from './bytes.js';
+import { readBinRunsAsWire, readGroupedBinsAsWire, writeGroupedBins } from './page-bins.js';
 import { canStoreBins } from './sketch-text.js';
 
 // One record in a binary page (layout version 4), after a flags byte:
@@ -26,16 +15,16 @@ import { canStoreBins } from './sketch-text.js';
 // has a flag for the exact fallback a draft from outside the meter may need: tags or kinds as
 // JSON when a value is not a string or a whole count, a count as a double when it is not a whole
 // number, the sketch as its wire text when it is not in the canonical form (see
-// `SketchWriter.canonicalBinsOf`). Bins are the first bin's key (zigzagged), the zero count, the
-// number of bins, then each non-empty bin's count and each run of empty bins as 0 and the run's
-// length less one, all varints.
+// `SketchWriter.canonicalBinsOf`). Bins are written in groups of eight (`page-bins.ts`).
 
 const TAGS_AS_JSON = 1;
 const KINDS_AS_JSON = 2;
 const SKETCH_AS_TEXT = 4;
 const COUNT_AS_DOUBLE = 8;
 const ERRORS_AS_DOUBLE = 16;
-const KNOWN_FLAGS = 31;
+// Set on every record written now; pages written before it hold their bins in runs.
+const BINS_IN_GROUPS = 32;
+const KNOWN_FLAGS = 63;
 
 /** The strings of one page, each stored once and referred to by its index. */
 export class StringTable {
@@ -66,7 +55,8 @@ export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: String
     (kindsAreCounts ? 0 : KINDS_AS_JSON) |
     (bins === undefined ? SKETCH_AS_TEXT : 0) |
     (isWholeCount(draft.count) ? 0 : COUNT_AS_DOUBLE) |
-    (isWholeCount(draft.errors) ? 0 : ERRORS_AS_DOUBLE);
+    (isWholeCount(draft.errors) ? 0 : ERRORS_AS_DOUBLE) |
+    BINS_IN_GROUPS;
 
   out.byte(flags);
   out.double(draft.t);
@@ -80,7 +70,7 @@ export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: String
   out.double(draft.duration_min_ms);
   out.double(draft.duration_max_ms);
   if (bins === undefined) out.text(draft.sketch);
-  else writeBins(out, bins);
+  else writeGroupedBins(out, bins);
   if (kindsAreCounts) writePairs(out, draft.error_kinds, strings, false);
   else out.text(JSON.stringify(draft.error_kinds));
 }
@@ -104,7 +94,7 @@ export function readRecord(reader: ByteReader, strings: readonly string[]): Reco
   const sum = reader.double();
   const min = reader.double();
   const max = reader.double();
-  const sketch = flags & SKETCH_AS_TEXT ? reader.text() : readBinsAsWire(reader);
+  const sketch = flags & SKETCH_AS_TEXT ? reader.text() : readBinsAsWire(reader, flags);
   const kinds =
     flags & KINDS_AS_JSON ? jsonObject(reader, 'error_kinds') : readPairs(reader, strings, false);
 
@@ -136,62 +126,8 @@ function writeCount(out: ByteWriter, value: number, asDouble: number): void {
   else out.varint(value);
 }
 
-function writeBins(out: ByteWriter, { positive, zeroCount }: CanonicalBins): void {
-  const { counts } = positive;
-  const from = positive.from ?? 0;
-  const to = positive.to ?? counts.length;
-  // At most 8 bytes a bin: a run of empty bins takes fewer than the bins it stands for.
-  out.reserve(8 * (to - from) + 24);
-  out.varintUnchecked(zigzag(positive.firstKey));
-  out.varintUnchecked(zeroCount);
-  out.varintUnchecked(to - from);
-  // Most bins of a busy second count under 128 calls, and most runs of empty bins are shorter
-  // than that: one byte each, written here straight into the buffer. A method call per bin was
-  // most of encoding a record.
-  const bytes = out.bytes;
-  let at = out.at;
-  for (let i = from; i < to;) {
-    const count = counts[i] as number;
-    if (count !== 0) {
-      if (count < 128) bytes[at++] = count;
-      else at = varintAt(bytes, at, count);
-      i++;
-      continue;
-    }
-
-    let end = i + 1;
-    while (end < to && counts[end] === 0) end++;
-    const run = end - i - 1;
-    bytes[at++] = 0;
-    if (run < 128) bytes[at++] = run;
-    else at = varintAt(bytes, at, run);
-    i = end;
-  }
-  out.at = at;
-}
-
-/** Reads bins and writes them back as the wire text they were stored from. */
-function readBinsAsWire(reader: ByteReader): string {
-  const firstKey = unzigzag(reader.varint());
-  const zeroCount = reader.varint();
-  const span = reader.varint();
-  // Checked before allocating: a damaged length must not make millions of bins.
-  if (span > MAX_SKETCH_BIN_SPAN) throw new MalformedBytesError(`a sketch of ${span} bins`);
-
-  const counts = new Float64Array(span);
-  for (let i = 0; i < span;) {
-    const count = reader.varint();
-    if (count !== 0) {
-      counts[i++] = count;
-      continue;
-    }
-
-    const run = reader.varint() + 1;
-    if (i + run > span) throw new MalformedBytesError('a run of empty bins past the sketch');
-    i += run;
-  }
-
-  return sketchWriter.encode({ firstKey, counts }, zeroCount);
+function readBinsAsWire(reader: ByteReader, flags: number): string {
+  return flags & BINS_IN_GROUPS ? readGroupedBinsAsWire(reader) : readBinRunsAsWire(reader);
 }
 
 function allStrings(object: Readonly<Record<string, unknown>>): boolean {

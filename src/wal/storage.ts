@@ -4,6 +4,19 @@ import { TpsError } from '../errors.js';
 /** The LevelDB the log lives in: UTF-8 string keys and values. */
 export type LogDatabase = ClassicLevel<string, string>;
 
+/**
+ * How the log opens its LevelDB: LevelDB's defaults, compression on. Turning it off saved a
+ * fifth of LevelDB's CPU on pages of busy records (1.36 against 1.11 ms per 1,000 records
+ * written raw, five runs each), but classic-level offers no way to verify a block's checksum on
+ * reads: damage to a compressed block mostly breaks its decompression, which LevelDB reports as
+ * corruption and the log handles, while damage to a plain block goes unseen unless it breaks
+ * the page's own structure.
+ */
+export const DATABASE_OPTIONS = {
+  keyEncoding: 'utf8',
+  valueEncoding: 'utf8',
+} as const;
+
 /** A chained batch of {@link LogDatabase}. */
 export type LogBatch = ChainedBatch<LogDatabase, string, string>;
 
@@ -139,11 +152,7 @@ function detail(cause: unknown): string {
  * else `ERR_TPS_STORAGE`; LevelDB's error is the `cause` of either.
  */
 export async function openDatabase(location: string, createIfMissing = true): Promise<LogDatabase> {
-  const db = new ClassicLevel<string, string>(location, {
-    keyEncoding: 'utf8',
-    valueEncoding: 'utf8',
-    createIfMissing,
-  });
+  const db = new ClassicLevel<string, string>(location, { ...DATABASE_OPTIONS, createIfMissing });
 
   try {
     await db.open();

@@ -1,5 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import { recordKey } from '../../../src/wal/keys.js';
+import { DATABASE_OPTIONS } from '../../../src/wal/storage.js';
 
 /** The raw forms of writing a batch of records to classic-level, as ceilings for the log. */
 export type RawForm = 'chained' | 'array-with-options';
@@ -7,12 +8,9 @@ export type RawForm = 'chained' | 'array-with-options';
 /** A LevelDB opened as the log opens it. */
 export type RawDb = ClassicLevel<string, string>;
 
-/** Opens a LevelDB the way the log does: UTF-8 keys and values. */
+/** Opens a LevelDB the way the log does (`DATABASE_OPTIONS`). */
 export async function openRaw(location: string): Promise<ClassicLevel<string, string>> {
-  const db = new ClassicLevel<string, string>(location, {
-    keyEncoding: 'utf8',
-    valueEncoding: 'utf8',
-  });
+  const db = new ClassicLevel<string, string>(location, DATABASE_OPTIONS);
   await db.open();
 
   return db;

@@ -86,10 +86,17 @@ function appendTable(results: FormResults): string {
       label,
       spread(figure(rate(id)), 'records/s'),
       num(figure(pick(results[id], 'valueBytes')).median),
+      `${num(figure(pick(results[id], 'cpuMsPerBatch')).median)} ms`,
       logRatio,
     ];
   });
-  const header = ['form', 'appended with sync on', 'bytes per record', 'its log form ÷ this'];
+  const header = [
+    'form',
+    'appended with sync on',
+    'bytes per record',
+    'CPU per batch',
+    'its log form ÷ this',
+  ];
 
   return table(header, rows);
 }
@@ -100,15 +107,19 @@ function profileNote(profile: ProfileTop | undefined): string {
   const share = (name: string): number =>
     profile.byOrigin.find((entry) => entry.name === name)?.share ?? 0;
   const encode = profile.top
-    .filter((entry) => /^(writeBins|writeRecord|encodePage|writePairs) /.test(entry.name))
+    .filter((entry) =>
+      /^(writeGroupedBins|writeGroup|tagOf|writeRecord|encodePage|writePairs|indexOf) /.test(
+        entry.name,
+      ),
+    )
     .reduce((sum, entry) => sum + entry.share, 0);
   const pct = (value: number): string => `${num(value * 100, 2)} %`;
 
   return (
     ` The profile: the main thread waits for LevelDB's synced write in ` +
     `${pct(profile.idleShare)} of the samples; of the rest, the garbage collector ` +
-    `takes ${pct(share('garbage collector'))} and encoding pages (\`writeBins\`, ` +
-    `\`writeRecord\`, \`encodePage\`, \`writePairs\`) ${pct(encode)}.`
+    `takes ${pct(share('garbage collector'))} and encoding pages (\`writeGroupedBins\`, ` +
+    `\`writeRecord\`, \`encodePage\`, \`writePairs\` and the string table) ${pct(encode)}.`
   );
 }
 
@@ -133,10 +144,15 @@ function nextStep(results: FormResults, form: LogForm): (profile?: ProfileTop) =
     `Each batch of ${num(BATCH_SIZE)} takes ${num(batchMs)} ms through the log. Measured ` +
     `apart, so not parts that must add up: the same pages take ${num(rawMs)} ms a batch ` +
     `written raw, and \`encodePages\` ${num(median(form, 'encodeMsPerBatch'))} ms a batch ` +
-    '(warm, best of five) on the main thread before the write starts.' +
-    `${profileNote(profile)} Next: encode the next append while the previous one syncs ` +
-    '(the two run one after the other today), and pack small bin counts in fewer bits, ' +
-    'which shrinks what the disk must take.';
+    '(warm, best of five) on the main thread before the write starts. The process used ' +
+    `${num(median(form, 'cpuMsPerBatch'))} ms of CPU a batch on all its threads, and ` +
+    `${num(median(rawId, 'cpuMsPerBatch'))} ms writing the same pages raw: on a machine ` +
+    'of two shared cores the CPU bounds an append, and two appends in flight, encoding ' +
+    'one while the other synced, ran no faster in a trial (docs/wal.md).' +
+    `${profileNote(profile)} Next: pack the bins where the meter's drain walks them ` +
+    'already (it copies them and checks each is whole), so that the log copies bytes ' +
+    'instead of walking a few hundred bins a record; measured as drain plus append, so ' +
+    'that the cost is seen where it goes.';
 }
 
 function appendCheck(mode: BenchMode, results: FormResults, form: LogForm): TargetCheck {

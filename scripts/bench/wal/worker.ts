@@ -46,6 +46,8 @@ export interface WalResult {
   valueBytes?: number;
   /** Mean bytes of a record's sketch in its wire form (base64 protobuf), before storing. */
   sketchBytes?: number;
+  /** CPU milliseconds per timed batch, of every thread of the process (LevelDB's too). */
+  cpuMsPerBatch?: number;
   /** Milliseconds to encode one batch as the log does (`encodePages`), timed apart. */
   encodeMsPerBatch?: number;
   openMs?: number;
@@ -56,6 +58,13 @@ export interface WalResult {
 
 function sinceMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** User and system CPU milliseconds since `start`, over every thread of the process. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+
+  return (user + system) / 1000;
 }
 
 /** One distinct batch per second of drafts, made before timing starts. */
@@ -107,11 +116,13 @@ async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<Wa
   await rm(config.location, { recursive: true, force: true });
   const log = await WriteAheadLog.open(config.location);
   for (const batch of batches.slice(0, WARMUP_BATCHES)) await log.append(batch);
+  const startCpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await withSampling(config.profile, async () => {
     for (const batch of batches.slice(WARMUP_BATCHES)) await log.append(batch);
   });
   const seconds = sinceMs(start) / 1000;
+  const cpuMsPerBatch = cpuMsSince(startCpu) / config.batches;
   await log.close();
   await rm(config.location, { recursive: true, force: true });
 
@@ -120,6 +131,7 @@ async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<Wa
     valueBytes,
     sketchBytes,
     encodeMsPerBatch,
+    cpuMsPerBatch,
   };
 }
 
@@ -131,12 +143,18 @@ async function raw(config: Extract<WalConfig, { job: 'raw' }>): Promise<WalResul
       : pagesOf(db, config.batchSize, config.callsPerDraft);
   for (let b = 0; b < WARMUP_BATCHES; b++) await write.next();
 
+  const startCpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let b = 0; b < config.batches; b++) await write.next();
   const seconds = sinceMs(start) / 1000;
+  const cpuMsPerBatch = cpuMsSince(startCpu) / config.batches;
   await db.close();
 
-  return { recordsPerSecond: (config.batches * config.batchSize) / seconds, ...write.sizes };
+  return {
+    recordsPerSecond: (config.batches * config.batchSize) / seconds,
+    cpuMsPerBatch,
+    ...write.sizes,
+  };
 }
 
 /** A raw writer: each `next()` writes one batch of records. */
