@@ -13,24 +13,27 @@ import {
 // zero count and the number of bins, as varints.
 //
 // Grouped (what a page is written with): the bins in groups of eight, the last one padded with
-// empty bins; a tag of two bits per group, four to a byte, lowest bits first; then each group
-// by its tag: 0 all empty (no bytes), 1 all under 16 (four bytes, two counts each, the first in
-// the low half), 2 all under 256 (a byte each), 3 a varint each.
+// empty bins. Each group has a tag of four bits, two to a byte, the first in the low half: the
+// bits each of its counts takes. Tag 0 is a group of empty bins and takes no bytes; 1 to 4 pack
+// the eight counts into that many bytes, lowest bits first; 8 is a byte a count; 15 a varint a
+// count. A group whose largest count needs 5 to 7 bits takes 8.
 //
 // In runs (pages written before the grouped form): each non-empty bin's count and each run of
 // empty bins as 0 and the run's length less one, all varints.
 //
-// Why groups: a busy second's counts are mostly 1 to 9 over a few hundred bins, a third of them
-// empty in short runs. Walking the runs bin by bin branched on every empty bin the processor
-// could not predict; a group takes eight comparisons that almost always go the same way, and
-// half a byte a bin. Against the runs: a busy record's bins take 120 bytes instead of 210 and
-// half the time to write; a quiet one's (five calls over a hundred bins) 21 instead of 13.
+// Why groups of bit widths: a busy second's counts are mostly 0 to 9 over a few hundred bins,
+// larger in the middle of the distribution and 0 to 3 in its tails. Walking the runs bin by bin
+// branched on every empty bin the processor could not predict; a group takes one comparison and
+// one shift per count. And LevelDB's own CPU grows with the bytes it is given (about 7 µs a
+// kilobyte here, compression and compaction included), so the tails' narrower groups pay for
+// themselves: a busy record's bins take 86 bytes (210 in runs, 123 in half bytes a count), a
+// quiet one's, five calls over a hundred bins, 11 (13 in runs, 21 in half bytes).
 
 const GROUP_BINS = 8;
-const EMPTY = 0;
-const NIBBLES = 1;
-const BYTES = 2;
-const VARINTS = 3;
+/** The widest group packed in bits; wider ones take a byte or a varint a count. */
+const MOST_PACKED_BITS = 4;
+const BYTE_BITS = 8;
+const VARINTS = 15;
 
 // One group's counts, for the groups written or read one bin at a time.
 const groupCounts = new Float64Array(GROUP_BINS);
@@ -41,7 +44,7 @@ export function writeGroupedBins(out: ByteWriter, { positive, zeroCount }: Canon
   const from = positive.from ?? 0;
   const to = positive.to ?? counts.length;
   const groups = Math.ceil((to - from) / GROUP_BINS);
-  const tagBytes = Math.ceil(groups / 4);
+  const tagBytes = Math.ceil(groups / 2);
   // At most 8 bytes a bin (a varint each), and the tags.
   out.reserve(24 + tagBytes + 8 * GROUP_BINS * groups);
   out.varintUnchecked(zigzag(positive.firstKey));
@@ -49,13 +52,14 @@ export function writeGroupedBins(out: ByteWriter, { positive, zeroCount }: Canon
   out.varintUnchecked(to - from);
 
   const bytes = out.bytes;
+  const view = out.view;
   const tagsAt = out.at;
   let at = tagsAt + tagBytes;
-  let tagByte = 0;
+  let evenTag = 0;
   for (let group = 0, i = from; group < groups; group++, i += GROUP_BINS) {
-    let tag = NIBBLES;
+    let bits = -1;
     if (i + GROUP_BINS <= to) {
-      // The common case, written out: eight loads and comparisons with no loop around them.
+      // The common case, written out: eight loads with no loop around them.
       const c0 = counts[i] as number;
       const c1 = counts[i + 1] as number;
       const c2 = counts[i + 2] as number;
@@ -64,64 +68,73 @@ export function writeGroupedBins(out: ByteWriter, { positive, zeroCount }: Canon
       const c5 = counts[i + 5] as number;
       const c6 = counts[i + 6] as number;
       const c7 = counts[i + 7] as number;
-      if (c0 < 16 && c1 < 16 && c2 < 16 && c3 < 16 && c4 < 16 && c5 < 16 && c6 < 16 && c7 < 16) {
-        if (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 === 0) {
-          tag = EMPTY;
+      // Counts are whole and not negative: summing under 128, each fits a small integer and
+      // their bitwise OR is exact. A larger sum (or a hole) goes the general way below.
+      if (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 < 128) {
+        const any = c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7;
+        if (any < 1 << MOST_PACKED_BITS) {
+          bits = 32 - Math.clz32(any);
+          const packed =
+            c0 |
+            (c1 << bits) |
+            (c2 << (2 * bits)) |
+            (c3 << (3 * bits)) |
+            (c4 << (4 * bits)) |
+            (c5 << (5 * bits)) |
+            (c6 << (6 * bits)) |
+            (c7 << (7 * bits));
+          // Eight counts of `bits` bits each are `bits` bytes. All four are stored, with no
+          // branch on `bits`; the next group overwrites those past them.
+          view.setUint32(at, packed, true);
+          at += bits;
         } else {
-          bytes[at] = c0 | (c1 << 4);
-          bytes[at + 1] = c2 | (c3 << 4);
-          bytes[at + 2] = c4 | (c5 << 4);
-          bytes[at + 3] = c6 | (c7 << 4);
-          at += 4;
+          bits = BYTE_BITS;
+          view.setUint32(at, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+          view.setUint32(at + 4, c4 | (c5 << 8) | (c6 << 16) | (c7 << 24), true);
+          at += GROUP_BINS;
         }
-      } else {
-        tag = tagOf(counts, i, to);
-        at = writeGroup(bytes, at, counts, i, to, tag);
       }
-    } else {
-      tag = tagOf(counts, i, to);
-      at = writeGroup(bytes, at, counts, i, to, tag);
+    }
+    if (bits < 0) {
+      copyGroup(counts, i, to);
+      bits = bitsOf(groupCounts);
+      at = writeGroup(bytes, at, groupCounts, bits);
     }
 
-    tagByte |= tag << ((group & 3) * 2);
-    if ((group & 3) === 3 || group === groups - 1) {
-      bytes[tagsAt + (group >>> 2)] = tagByte;
-      tagByte = 0;
-    }
+    // Two tags a byte, the even group's in the low half; a last even group's byte is written
+    // after the loop.
+    if ((group & 1) === 0) evenTag = bits;
+    else bytes[tagsAt + (group >>> 1)] = evenTag | (bits << 4);
   }
+  if (groups % 2 === 1) bytes[tagsAt + (groups >>> 1)] = evenTag;
   out.at = at;
 }
 
-/** The narrowest form the group from bin `i` fits; bins at `to` on are empty. */
-function tagOf(counts: ArrayLike<number>, i: number, to: number): number {
-  let most = 0;
-  for (let j = i; j < Math.min(i + GROUP_BINS, to); j++) most = Math.max(most, counts[j] as number);
-
-  return most === 0 ? EMPTY : most < 16 ? NIBBLES : most < 256 ? BYTES : VARINTS;
+/** Copies the group from bin `i` to {@link groupCounts}, padded with empty bins from `to` on. */
+function copyGroup(counts: ArrayLike<number>, i: number, to: number): void {
+  for (let j = 0; j < GROUP_BINS; j++) groupCounts[j] = i + j < to ? (counts[i + j] ?? 0) : 0;
 }
 
-/** Writes the group from bin `i` in the form `tag`; returns where the next byte goes. */
-function writeGroup(
-  bytes: Buffer,
-  at: number,
-  counts: ArrayLike<number>,
-  i: number,
-  to: number,
-  tag: number,
-): number {
-  // A copy padded with empty bins, so that a last group shorter than eight is like any other.
-  const group = groupCounts;
-  for (let j = 0; j < GROUP_BINS; j++) group[j] = i + j < to ? (counts[i + j] as number) : 0;
+/** The tag of `group`: the bits its largest count needs, as the grouped form rounds them. */
+function bitsOf(group: Float64Array): number {
+  let most = 0;
+  for (let j = 0; j < GROUP_BINS; j++) most = Math.max(most, group[j] as number);
+  if (most < 1 << MOST_PACKED_BITS) return 32 - Math.clz32(most);
 
+  return most < 1 << BYTE_BITS ? BYTE_BITS : VARINTS;
+}
+
+/** Writes `group` in the form of tag `bits`; returns where the next byte goes. */
+function writeGroup(bytes: Buffer, at: number, group: Float64Array, bits: number): number {
   let next = at;
-  if (tag === NIBBLES) {
-    for (let j = 0; j < GROUP_BINS; j += 2) {
-      bytes[next++] = (group[j] as number) | ((group[j + 1] as number) << 4);
-    }
-  } else if (tag === BYTES) {
-    for (let j = 0; j < GROUP_BINS; j++) bytes[next++] = group[j] as number;
-  } else if (tag === VARINTS) {
+  if (bits === VARINTS) {
     for (let j = 0; j < GROUP_BINS; j++) next = varintAt(bytes, next, group[j] as number);
+  } else if (bits === BYTE_BITS) {
+    for (let j = 0; j < GROUP_BINS; j++) bytes[next++] = group[j] as number;
+  } else {
+    let packed = 0;
+    for (let j = 0; j < GROUP_BINS; j++) packed |= (group[j] as number) << (j * bits);
+    for (let k = 0; k < bits; k++) bytes[next++] = packed >>> (8 * k);
   }
 
   return next;
@@ -132,15 +145,18 @@ export function readGroupedBinsAsWire(reader: ByteReader): string {
   const { firstKey, zeroCount, counts } = readBinsHeader(reader);
   const groups = Math.ceil(counts.length / GROUP_BINS);
   const tagsAt = reader.at;
-  reader.skip(Math.ceil(groups / 4));
+  reader.skip(Math.ceil(groups / 2));
 
   const tags = reader.bytes;
+  if (groups % 2 === 1 && (tags[tagsAt + (groups >>> 1)] as number) >>> 4 !== 0) {
+    throw new MalformedBytesError('a tag past the sketch’s last group');
+  }
   const group = groupCounts;
   for (let g = 0; g < groups; g++) {
-    const tag = ((tags[tagsAt + (g >>> 2)] as number) >>> ((g & 3) * 2)) & 3;
-    if (tag === EMPTY) continue;
+    const bits = ((tags[tagsAt + (g >>> 1)] as number) >>> ((g & 1) * 4)) & 15;
+    if (bits === 0) continue;
 
-    readGroup(reader, tag, group);
+    readGroup(reader, bits, group);
     const first = g * GROUP_BINS;
     for (let j = 0; j < GROUP_BINS; j++) {
       const count = group[j] as number;
@@ -152,19 +168,18 @@ export function readGroupedBinsAsWire(reader: ByteReader): string {
   return sketchWriter.encode({ firstKey, counts }, zeroCount);
 }
 
-function readGroup(reader: ByteReader, tag: number, group: Float64Array): void {
-  if (tag === VARINTS) {
+function readGroup(reader: ByteReader, bits: number, group: Float64Array): void {
+  if (bits === VARINTS) {
     for (let j = 0; j < GROUP_BINS; j++) group[j] = reader.varint();
-    return;
-  }
-  if (tag === BYTES) {
+  } else if (bits === BYTE_BITS) {
     for (let j = 0; j < GROUP_BINS; j++) group[j] = reader.byte();
-    return;
-  }
-  for (let j = 0; j < GROUP_BINS; j += 2) {
-    const pair = reader.byte();
-    group[j] = pair & 15;
-    group[j + 1] = pair >>> 4;
+  } else if (bits <= MOST_PACKED_BITS) {
+    let packed = 0;
+    for (let k = 0; k < bits; k++) packed |= reader.byte() << (8 * k);
+    const mask = (1 << bits) - 1;
+    for (let j = 0; j < GROUP_BINS; j++) group[j] = (packed >>> (j * bits)) & mask;
+  } else {
+    throw new MalformedBytesError(`a group of bins tagged ${bits}`);
   }
 }
 

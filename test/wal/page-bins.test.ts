@@ -37,7 +37,7 @@ function assertRoundTrip(bins: CanonicalBins): Buffer {
   return bytes;
 }
 
-describe('bins in groups of eight', () => {
+describe('bins in groups of eight, each as wide as its largest count', () => {
   it('read back exactly for every count width, with partial last groups and long gaps', () => {
     const wide = [0, 1, 13, 15, 16, 255, 256, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5];
     const cases = [
@@ -67,22 +67,23 @@ describe('bins in groups of eight', () => {
     }
   });
 
-  it('take half a byte a bin under 16, a byte under 256, and nothing for an empty group', () => {
+  it('take as many bytes as its counts need bits, a byte a count under 256, none when empty', () => {
     const header = 3; // first key 40 zigzagged, zero count 0, 16 bins: a byte each
     const tags = 1;
+    const sizeOf = (counts: number[]): number => grouped(binsOf(counts)).length - header - tags;
 
-    assert.equal(
-      grouped(binsOf([...Array<number>(8).fill(1), ...Array<number>(8).fill(15)])).length,
-      header + tags + 8,
-    );
-    assert.equal(
-      grouped(binsOf([...Array<number>(8).fill(0), ...Array<number>(8).fill(16)])).length,
-      header + tags + 8,
-    );
-    assert.equal(grouped(binsOf([1, ...Array<number>(15).fill(0)])).length, header + tags + 4);
+    for (let bits = 1; bits <= 4; bits++) {
+      const largest = 2 ** bits - 1;
+      assert.equal(sizeOf([largest, ...Array<number>(15).fill(0)]), bits, `${bits} bits`);
+      assert.equal(sizeOf(Array<number>(16).fill(largest)), 2 * bits, `${bits} bits, twice`);
+    }
+    assert.equal(sizeOf([...Array<number>(8).fill(0), ...Array<number>(8).fill(16)]), 8);
+    assert.equal(sizeOf([20, 1, ...Array<number>(14).fill(0)]), 8);
+    assert.equal(sizeOf([...Array<number>(8).fill(1), 255, ...Array<number>(7).fill(0)]), 1 + 8);
+    assert.equal(sizeOf([256, ...Array<number>(15).fill(0)]), 2 + 7);
   });
 
-  it('hold a busy second in about half the bytes of its runs of varints', () => {
+  it('hold a busy second in under half the bytes of its runs of varints', () => {
     const [draft] = realisticDrafts(1, { callsPerDraft: 500 });
     const bins = draft === undefined ? undefined : attachedBinsOf(draft);
     assert.ok(bins !== undefined);
@@ -90,18 +91,34 @@ describe('bins in groups of eight', () => {
     const counts = Array.from(bins.positive.counts);
     const bytes = assertRoundTrip(bins);
     const runs = runsBytesOf(counts);
-    assert.ok(bytes.length < 0.65 * runs, `${bytes.length} bytes, ${runs} in runs`);
+    assert.ok(bytes.length < 0.5 * runs, `${bytes.length} bytes, ${runs} in runs`);
   });
 
   it('refuse a count in the padding of the last group, and bins cut short', () => {
     const bytes = grouped(binsOf([1, 2, 3]));
     const padded = Buffer.from(bytes);
-    padded[padded.length - 1] = 0x10; // bin 8 of 8, past the three the sketch has
-    assert.throws(() => readBack(padded), MalformedBytesError);
+    // Two bits a count, so the second byte holds bins 5 to 8, past the three the sketch has.
+    padded[padded.length - 1] = 0x10;
+    assert.throws(() => readBack(padded), /a count past the sketch’s last bin/);
 
     for (let length = 0; length < bytes.length; length++) {
       assert.throws(() => readBack(bytes.subarray(0, length)), MalformedBytesError);
     }
+  });
+
+  it('refuse a tag no writer gives, and a tag in the unused half of the last tag byte', () => {
+    const bytes = grouped(binsOf([1, 2, 3]));
+    const tagAt = 3;
+    assert.equal(bytes[tagAt], 2, 'one group of two bits a count');
+    for (const tag of [5, 6, 7, 9, 14]) {
+      const retagged = Buffer.from(bytes);
+      retagged[tagAt] = tag;
+      assert.throws(() => readBack(retagged), /a group of bins tagged/, `tag ${tag}`);
+    }
+
+    const stray = Buffer.from(bytes);
+    stray[tagAt] = 0x12;
+    assert.throws(() => readBack(stray), /a tag past the sketch’s last group/);
   });
 
   it('refuse a span wider than a sketch may be before allocating it', () => {
