@@ -41,8 +41,11 @@ export interface CounterValues {
 
 /** How one write batch changes the counters; a field left out stays as it is. */
 export interface CounterChange {
-  /** Seqs given out: raises `lastSeq` and `stored` by this many. */
-  appended?: number;
+  /**
+   * Records given seqs: `stored` rises by `records`, and `lastSeq` to `lastSeq` unless it is
+   * higher already (seqs prepared for an append whose write failed are never given again).
+   */
+  appended?: { records: number; lastSeq: number };
   /** Change in records pending (negative when records leave). */
   pending?: number;
   /** Change in bytes pending. */
@@ -140,9 +143,10 @@ export class LogCounters {
    */
   stage(batch: MetaWriter, change: CounterChange): () => void {
     const next = this.snapshot();
-    const appended = change.appended ?? 0;
-    next.lastSeq += appended;
-    next.stored += appended;
+    if (change.appended !== undefined) {
+      next.lastSeq = Math.max(next.lastSeq, change.appended.lastSeq);
+      next.stored += change.appended.records;
+    }
     next.pending = Math.max(0, next.pending + (change.pending ?? 0));
     next.pendingBytes = Math.max(0, next.pendingBytes + (change.pendingBytes ?? 0));
     next.quarantined = Math.max(0, next.quarantined + (change.quarantined ?? 0));

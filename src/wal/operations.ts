@@ -6,7 +6,7 @@ import { OperationGate } from './gate.js';
 import type { LogTime } from './log-time.js';
 import type { LogReporter } from './reporter.js';
 import { storageError } from './storage.js';
-import type { QuarantineItem, RecordStore } from './store.js';
+import type { PreparedAppend, QuarantineItem, RecordStore } from './store.js';
 
 /** What a sweep did. */
 export interface SweepResult {
@@ -31,10 +31,23 @@ export class LogOperations {
     this.gate = new OperationGate(() => storageError(store.location, 'log is closed', null));
   }
 
-  /** Appends `drafts`, reporting any records dropped to stay under the size cap. */
+  /**
+   * Appends `drafts`, reporting any records dropped to stay under the size cap. They are encoded
+   * at once, outside the write turn: an append made while another one syncs encodes meanwhile,
+   * and only the write waits for the turn.
+   */
   append(drafts: readonly RecordDraft[]): Promise<MetricRecord[]> {
+    if (this.gate.isClosed) return this.gate.closedRejection();
+
+    let prepared: PreparedAppend;
+    try {
+      prepared = this.store.prepareAppend(drafts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+
     return this.gate.write(async () => {
-      const { records, droppedForSize } = await this.store.append(drafts);
+      const { records, droppedForSize } = await this.store.append(prepared);
       if (droppedForSize > 0) {
         const { pendingBytes } = this.store.counters;
         const fields = { records: droppedForSize, reason: 'size', pendingBytes };

@@ -68,10 +68,10 @@ export function writeGroupedBins(out: ByteWriter, { positive, zeroCount }: Canon
       const c5 = counts[i + 5] as number;
       const c6 = counts[i + 6] as number;
       const c7 = counts[i + 7] as number;
-      // Counts are whole and not negative: summing under 128, each fits a small integer and
-      // their bitwise OR is exact. A larger sum (or a hole) goes the general way below.
-      if (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 < 128) {
-        const any = c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7;
+      // Counts are whole and not negative: when they sum under 2^31, each is a 32-bit integer
+      // and their bitwise OR is exact. A larger sum (or a hole) goes the general way below.
+      const any = c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7;
+      if (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 <= 0x7fffffff && any < 1 << BYTE_BITS) {
         if (any < 1 << MOST_PACKED_BITS) {
           bits = 32 - Math.clz32(any);
           const packed =

@@ -48,22 +48,23 @@ export class StringTable {
 /** Writes the fields of `draft` as one record of a page whose strings go to `strings`. */
 export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: StringTable): void {
   const bins = storableBins(draft);
-  const tagsAreStrings = allStrings(draft.tags);
-  const kindsAreCounts = allWholeCounts(draft.error_kinds);
-  const flags =
-    (tagsAreStrings ? 0 : TAGS_AS_JSON) |
-    (kindsAreCounts ? 0 : KINDS_AS_JSON) |
+  let flags =
     (bins === undefined ? SKETCH_AS_TEXT : 0) |
     (isWholeCount(draft.count) ? 0 : COUNT_AS_DOUBLE) |
     (isWholeCount(draft.errors) ? 0 : ERRORS_AS_DOUBLE) |
     BINS_IN_GROUPS;
 
-  out.byte(flags);
+  // The flags byte is set last: whether tags and kinds fit their compact form is found while
+  // writing them, in one walk over each.
+  const flagsAt = out.at;
+  out.byte(0);
   out.double(draft.t);
   out.varint(strings.indexOf(draft.gateway));
   out.varint(strings.indexOf(draft.endpoint));
-  if (tagsAreStrings) writePairs(out, draft.tags, strings, true);
-  else out.text(JSON.stringify(draft.tags));
+  if (!writePairs(out, draft.tags, strings, true)) {
+    flags |= TAGS_AS_JSON;
+    out.text(JSON.stringify(draft.tags));
+  }
   writeCount(out, draft.count, flags & COUNT_AS_DOUBLE);
   writeCount(out, draft.errors, flags & ERRORS_AS_DOUBLE);
   out.double(draft.duration_sum_ms);
@@ -71,8 +72,11 @@ export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: String
   out.double(draft.duration_max_ms);
   if (bins === undefined) out.text(draft.sketch);
   else writeGroupedBins(out, bins);
-  if (kindsAreCounts) writePairs(out, draft.error_kinds, strings, false);
-  else out.text(JSON.stringify(draft.error_kinds));
+  if (!writePairs(out, draft.error_kinds, strings, false)) {
+    flags |= KINDS_AS_JSON;
+    out.text(JSON.stringify(draft.error_kinds));
+  }
+  out.bytes[flagsAt] = flags;
 }
 
 /**
@@ -130,35 +134,37 @@ function readBinsAsWire(reader: ByteReader, flags: number): string {
   return flags & BINS_IN_GROUPS ? readGroupedBinsAsWire(reader) : readBinRunsAsWire(reader);
 }
 
-function allStrings(object: Readonly<Record<string, unknown>>): boolean {
-  for (const key in object) if (typeof object[key] !== 'string') return false;
-
-  return true;
-}
-
-function allWholeCounts(object: Readonly<Record<string, unknown>>): boolean {
-  for (const key in object) {
-    const value = object[key];
-    if (typeof value !== 'number' || !isWholeCount(value)) return false;
-  }
-
-  return true;
-}
-
-/** Writes an object's own keys as string indexes, and its values as strings or counts. */
+/**
+ * Writes an object's own keys as string indexes, and its values as string indexes or counts.
+ * Stops at the first value that is not a string (or not a whole count) and takes back what it
+ * wrote: such an object goes as JSON. The strings it added stay in the table, unused.
+ *
+ * @returns whether the object was written.
+ */
 function writePairs(
   out: ByteWriter,
   object: Readonly<Record<string, unknown>>,
   strings: StringTable,
   valuesAreStrings: boolean,
-): void {
+): boolean {
+  const startAt = out.at;
   const keys = Object.keys(object);
   out.varint(keys.length);
   for (const key of keys) {
-    out.varint(strings.indexOf(key));
     const value = object[key];
+    if (valuesAreStrings ? typeof value !== 'string' : !isCount(value)) {
+      out.at = startAt;
+      return false;
+    }
+    out.varint(strings.indexOf(key));
     out.varint(valuesAreStrings ? strings.indexOf(value as string) : (value as number));
   }
+
+  return true;
+}
+
+function isCount(value: unknown): boolean {
+  return typeof value === 'number' && isWholeCount(value);
 }
 
 function readPairs(

@@ -236,7 +236,8 @@ async function countLost(
 
   try {
     const batch = db.batch();
-    const apply = meta.counters.stage(batch, { appended: count, dropped: { corrupt: count } });
+    const appended = { records: count, lastSeq: meta.counters.lastSeq + count };
+    const apply = meta.counters.stage(batch, { appended, dropped: { corrupt: count } });
     await batch.write({ sync: true });
     apply();
   } catch (error) {

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_BYTES, bytesOfPages, newestThatFit, oldestToFree } from './
 import type { CounterChange, DeleteReason, LogCounters, QuarantineReason } from './counters.js';
 import { QUARANTINE_RANGE, RECORD_RANGE, recordKey, recordSeqOf } from './keys.js';
 import { LogTime } from './log-time.js';
-import { encodePages } from './page.js';
+import { encodePages, type EncodedPage } from './page.js';
 import {
   DEFAULT_MAX_QUARANTINED,
   decodeQuarantine,
@@ -44,6 +44,16 @@ export interface QuarantineItem {
   seq: number;
   detail: string;
   pageKey?: string;
+}
+
+/** An append encoded under the seqs handed to it, waiting for its write turn. */
+export interface PreparedAppend {
+  readonly drafts: readonly RecordDraft[];
+  readonly firstSeq: number;
+  /** Its pages: of every draft, or of the newest that fit the cap on their own. */
+  readonly pages: readonly EncodedPage[];
+  /** The oldest drafts left out because the append alone is bigger than the cap. */
+  readonly tooBig: number;
 }
 
 /** What an append stored, and how many records it dropped to stay under the size cap. */
@@ -88,6 +98,8 @@ export class RecordStore {
    * log drained from the front would otherwise step over every tombstone on each read.
    */
   private floorKey: string = RECORD_RANGE.gte;
+  /** The highest seq handed to an append, written or still waiting for its turn. */
+  private handedOut = 0;
   private readonly access: StoreAccess;
   private readonly maxBytes: number;
   private readonly maxQuarantined: number;
@@ -113,21 +125,36 @@ export class RecordStore {
   }
 
   /**
-   * Stores `drafts` under the next seqs, in pages, in one synced batch. When the pending bytes
-   * would pass the cap, the same batch deletes the oldest records (and, for an append bigger
-   * than the whole cap, its own oldest drafts) for `size`: the log never holds more than the
-   * cap, not even between two writes.
+   * Encodes `drafts` as pages under the next seqs, which are theirs from now on, whether or not
+   * the write succeeds: a seq is never handed out twice. Needs no write turn, so that an append
+   * encodes while the write before it syncs on LevelDB's thread.
+   *
+   * @throws {TypeError} when a draft cannot be encoded; then no seq is handed out.
    */
-  async append(drafts: readonly RecordDraft[]): Promise<AppendResult> {
+  prepareAppend(drafts: readonly RecordDraft[]): PreparedAppend {
+    const firstSeq = Math.max(this.handedOut, this.counters.lastSeq) + 1;
+    const storedAtMs = this.time.nowMs();
+    const all = encodePages(firstSeq, drafts, storedAtMs);
+    const { pages, dropped } = newestThatFit(all, { drafts, firstSeq, storedAtMs }, this.maxBytes);
+    this.handedOut = Math.max(this.handedOut, firstSeq + drafts.length - 1);
+
+    return { drafts, firstSeq, pages, tooBig: dropped };
+  }
+
+  /**
+   * Stores an append, prepared by {@link prepareAppend} or given as drafts to prepare now, in one
+   * synced batch. When the pending bytes would pass the cap, the same batch deletes the oldest
+   * records (and, for an append bigger than the whole cap, its own oldest drafts) for `size`:
+   * the log never holds more than the cap, not even between two writes.
+   */
+  async append(append: PreparedAppend | readonly RecordDraft[]): Promise<AppendResult> {
+    let prepared = isPrepared(append) ? append : this.prepareAppend(append);
+    // Only an open can raise the last seq by other means than appends; prepared seqs at or
+    // below it would collide, so such an append takes new ones.
+    if (prepared.firstSeq <= this.counters.lastSeq) prepared = this.prepareAppend(prepared.drafts);
+    const { drafts, firstSeq, pages, tooBig } = prepared;
     if (drafts.length === 0) return { records: [], droppedForSize: 0 };
 
-    const firstSeq = this.counters.lastSeq + 1;
-    const storedAtMs = this.time.nowMs();
-    // Encoded before touching LevelDB: a draft that cannot be encoded then fails with its own
-    // TypeError rather than as a storage error, and no batch is left open.
-    const all = encodePages(firstSeq, drafts, storedAtMs);
-    const append = { drafts, firstSeq, storedAtMs };
-    const { pages, dropped: tooBig } = newestThatFit(all, append, this.maxBytes);
     const keptBytes = bytesOfPages(pages);
     let evicted = new Removal();
 
@@ -141,7 +168,7 @@ export class RecordStore {
       // Every draft takes a seq, kept or not, and the last seq goes in this batch: a seq is
       // never handed out twice, even across restarts.
       return {
-        appended: drafts.length,
+        appended: { records: drafts.length, lastSeq: firstSeq + drafts.length - 1 },
         pending: drafts.length - tooBig + (eviction.pending ?? 0),
         pendingBytes: keptBytes + (eviction.pendingBytes ?? 0),
         ...(dropped > 0 ? { dropped: { size: dropped } } : {}),
@@ -364,6 +391,10 @@ function collect(page: PageEntry, afterSeq: number, limit: number, read: ReadPag
     else read.corrupt.push({ seq, detail: decoded.problem });
     read.lastSeq = seq;
   });
+}
+
+function isPrepared(append: PreparedAppend | readonly RecordDraft[]): append is PreparedAppend {
+  return !Array.isArray(append);
 }
 
 /** The record of a draft given its seq. */

@@ -72,7 +72,8 @@ describe('LogCounters', () => {
     const counters = fromKeys({ 'm!last-seq': '10', 'm!pending': '2', 'm!stored': '10' });
     const batch = recordingBatch();
 
-    const commit = counters.stage(batch, { appended: 5, pending: 5, pendingBytes: 900 });
+    const appended = { records: 5, lastSeq: 15 };
+    const commit = counters.stage(batch, { appended, pending: 5, pendingBytes: 900 });
 
     assert.deepEqual(Object.fromEntries(batch.puts), {
       'm!last-seq': '15',
@@ -88,6 +89,21 @@ describe('LogCounters', () => {
     assert.equal(counters.pending, 7);
     assert.equal(counters.pendingBytes, 900);
     assert.equal(counters.stored, 15);
+  });
+
+  it('raise the last seq to an append’s last, never lower it, and count every record stored', () => {
+    // An append whose write failed leaves its seqs unused; the one after it has higher seqs.
+    const counters = fromKeys({ 'm!last-seq': '10', 'm!stored': '10' });
+    const past = counters.stage(recordingBatch(), { appended: { records: 3, lastSeq: 23 } });
+    past();
+    assert.equal(counters.lastSeq, 23);
+    assert.equal(counters.stored, 13);
+
+    const below = recordingBatch();
+    counters.stage(below, { appended: { records: 2, lastSeq: 20 } })();
+    assert.equal(counters.lastSeq, 23, 'never lowered');
+    assert.equal(counters.stored, 15);
+    assert.equal(Object.fromEntries(below.puts)['m!last-seq'], '23');
   });
 
   it('stage drops per reason and change memory only on commit', () => {

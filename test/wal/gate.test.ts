@@ -37,6 +37,39 @@ describe('OperationGate', () => {
     assert.deepEqual(events, ['first start', 'first end', 'second']);
   });
 
+  it('starts the next write before the caller of the last one resumes', async () => {
+    const g = gate();
+    const events: string[] = [];
+
+    const first = g.write(async () => {
+      await new Promise((r) => setImmediate(r));
+      events.push('first end');
+    });
+    const resumed = first.then(() => events.push('caller of first resumes'));
+    const second = g.write(async () => {
+      events.push('second start');
+    });
+    await Promise.all([resumed, second]);
+
+    assert.deepEqual(events, ['first end', 'second start', 'caller of first resumes']);
+  });
+
+  it('starts a write at once when none is running, and turns a throw into a rejection', async () => {
+    const g = gate();
+    let started = false;
+    const write = g.write(async () => {
+      started = true;
+    });
+    assert.equal(started, true);
+    await write;
+
+    const thrown = g.write((() => {
+      throw new Error('thrown before any await');
+    }) as () => Promise<void>);
+    await assert.rejects(thrown, /thrown before any await/);
+    assert.equal(await g.write(async () => 'next'), 'next');
+  });
+
   it('goes on with later writes after one fails', async () => {
     const g = gate();
 

@@ -126,6 +126,8 @@ describe('encodePages and readPage', () => {
       makeDraft(3, { count: -1, errors: 2 ** 53 }),
       makeDraft(4, { error_kinds: { half: 0.5, big: 2 ** 60, negative: -2 } }),
       makeDraft(5, { error_kinds: { text: 'many' } as never }),
+      // A string, then not: the pairs written so far are taken back for the JSON.
+      makeDraft(6, { tags: { a: 'x', n: 1 } as never, error_kinds: { ok: 2, half: 0.5 } }),
       ...['', 'AAAA', '~not bins', '~~', untrimmed, farKey, manyBins].map((text, i) =>
         makeDraft(10 + i, { sketch: text }),
       ),

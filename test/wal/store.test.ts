@@ -144,7 +144,55 @@ describe('RecordStore', () => {
     }
 
     assert.deepEqual(store.counters.snapshot(), before);
-    assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 3);
+    // The failed append's seq was handed out when it was encoded, and is not given again.
+    assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 4);
+  });
+
+  it('gives appends encoded before their turn their own seqs, even when one in between fails', async () => {
+    const first = store.prepareAppend(makeDrafts(3));
+    const failing = store.prepareAppend(makeDrafts(2));
+    const third = store.prepareAppend(makeDrafts(1));
+    assert.deepEqual([first.firstSeq, failing.firstSeq, third.firstSeq], [1, 4, 6]);
+
+    await store.append(first);
+    const probe = db.batch();
+    const write = Object.getPrototypeOf(probe) as { _write: () => Promise<void> };
+    await probe.close();
+    const original = write._write;
+    write._write = async () => {
+      throw new Error('disk on fire');
+    };
+    try {
+      await assert.rejects(store.append(failing), /cannot append: disk on fire/);
+    } finally {
+      write._write = original;
+    }
+    await store.append(third);
+
+    assert.deepEqual(await seqsOf(store.readPage(10)), [1, 2, 3, 6]);
+    assert.equal(store.counters.lastSeq, 6);
+    assert.equal(store.counters.stored, 4, 'the failed append stored nothing');
+    assert.equal(await db.get('m!last-seq'), '6');
+    assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 7);
+  });
+
+  it('encodes an append again when an open raised the last seq past its seqs', async () => {
+    const early = store.prepareAppend(makeDrafts(2));
+    store.counters.raiseLastSeq(100);
+
+    const { records } = await store.append(early);
+
+    assert.deepEqual(
+      records.map((record) => record.seq),
+      [101, 102],
+    );
+    assert.equal(store.counters.lastSeq, 102);
+  });
+
+  it('hands out no seq for drafts it cannot encode', () => {
+    const bad = { ...makeDraft(1), tags: { big: 10n } } as unknown as ReturnType<typeof makeDraft>;
+    assert.throws(() => store.prepareAppend([bad]), TypeError);
+    assert.equal(store.prepareAppend(makeDrafts(1)).firstSeq, 1);
   });
 
   it('reads on past records deleted from the front, and sees records appended later', async () => {

@@ -21,6 +21,8 @@ export type WalConfig =
       location: string;
       /** Calls per draft: 500 (a busy series) unless set. */
       callsPerDraft?: number;
+      /** Appends made before the oldest is awaited: 1 unless set. */
+      inFlight?: number;
       batches: number;
       batchSize: number;
       profile?: SamplingRequest;
@@ -104,6 +106,20 @@ function encodingCost(batch: readonly RecordDraft[]): {
   return { valueBytes, encodeMsPerBatch: best };
 }
 
+/** Appends every batch in order, awaiting the oldest append once `inFlight` are made. */
+async function appendAll(
+  log: WriteAheadLog,
+  batches: readonly RecordDraft[][],
+  inFlight: number,
+): Promise<void> {
+  const waiting: Promise<unknown>[] = [];
+  for (const batch of batches) {
+    if (waiting.length >= inFlight) await waiting.shift();
+    waiting.push(log.append(batch));
+  }
+  await Promise.all(waiting);
+}
+
 async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<WalResult> {
   const batches = batchesOf(
     config.batches + WARMUP_BATCHES,
@@ -115,12 +131,11 @@ async function append(config: Extract<WalConfig, { job: 'append' }>): Promise<Wa
 
   await rm(config.location, { recursive: true, force: true });
   const log = await WriteAheadLog.open(config.location);
-  for (const batch of batches.slice(0, WARMUP_BATCHES)) await log.append(batch);
+  const inFlight = config.inFlight ?? 1;
+  await appendAll(log, batches.slice(0, WARMUP_BATCHES), inFlight);
   const startCpu = process.cpuUsage();
   const start = process.hrtime.bigint();
-  await withSampling(config.profile, async () => {
-    for (const batch of batches.slice(WARMUP_BATCHES)) await log.append(batch);
-  });
+  await withSampling(config.profile, () => appendAll(log, batches.slice(WARMUP_BATCHES), inFlight));
   const seconds = sinceMs(start) / 1000;
   const cpuMsPerBatch = cpuMsSince(startCpu) / config.batches;
   await log.close();
