@@ -145,10 +145,11 @@ function bytesNote(results: FormResults): string {
   return (
     `Written raw, LevelDB's own CPU grows with the bytes: ${num(busyCpu)} ms a batch for ` +
     `the busy pages and ${num(lightCpu)} for the light ones, about ${num(usPerKb)} µs a ` +
-    'kilobyte. Next, for one append at a time: less encoding on the main thread, which ' +
-    "waits for nothing: the tags' and error kinds' pairs are walked twice (a check, then " +
-    'the writing) and each name is looked up in the string table by hash; and fewer fixed ' +
-    "bytes (a frame's u32 length, `t` and three durations as f64: about 55 of each record)."
+    'kilobyte. Next, for one append at a time, whose encoding and write add up: less ' +
+    'encoding on the main thread (each group of bins sums its counts to know their bitwise ' +
+    'OR is exact, which bins carrying their largest count from the meter would skip) and ' +
+    "fewer fixed bytes (a frame's u32 length, `t` and three durations as f64: about 55 of " +
+    'each record).'
   );
 }
 
@@ -173,7 +174,8 @@ function nextStep(results: FormResults, form: LogForm): (profile?: ProfileTop) =
     `Each batch of ${num(BATCH_SIZE)} takes ${num(batchMs)} ms through the log. Measured ` +
     `apart, so not parts that must add up: the same pages take ${num(rawMs)} ms a batch ` +
     `written raw, and \`encodePages\` ${num(median(form, 'encodeMsPerBatch'))} ms a batch ` +
-    '(warm, best of five) on the main thread before the write starts. The process used ' +
+    '(best of twenty passes after the timed appends, so compiled) on the main thread. The ' +
+    'process used ' +
     `${num(median(form, 'cpuMsPerBatch'))} ms of CPU a batch on all its threads, and ` +
     `${num(median(rawId, 'cpuMsPerBatch'))} ms writing the same pages raw. One append at a ` +
     'time, the encoding and the synced write follow each other; with two appends in flight ' +
