@@ -138,6 +138,8 @@ export class WriteAheadLog {
 
   /**
    * Gives each draft the next sequence number and stores them all in one atomic, synced batch.
+   * The seqs and the pages are made at the call, so that an append made while another one
+   * syncs encodes meanwhile; a write that fails leaves its seqs unused, never given again.
    * When the log would pass `maxBytes`, the same batch deletes its oldest records for `size`;
    * an append bigger than the whole cap keeps only its newest drafts that fit.
    *

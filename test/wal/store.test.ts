@@ -43,6 +43,25 @@ function isNotOpenError(action: RegExp) {
   };
 }
 
+/**
+ * Makes every chained batch write of classic-level fail with `message`, until the function
+ * returned is called: LevelDB cannot be made to fail a write on demand. Every chained batch
+ * writes through the prototype method replaced here.
+ */
+async function failBatchWrites(message: string): Promise<() => void> {
+  const probe = db.batch();
+  const write = Object.getPrototypeOf(probe) as { _write: () => Promise<void> };
+  await probe.close();
+  const original = write._write;
+  write._write = async () => {
+    throw new Error(message);
+  };
+
+  return () => {
+    write._write = original;
+  };
+}
+
 async function seqsOf(page: Promise<{ records: { seq: number }[] }>): Promise<number[]> {
   return (await page).records.map((record) => record.seq);
 }
@@ -121,14 +140,7 @@ describe('RecordStore', () => {
   it('keeps the counters when the batch itself fails to write', async () => {
     await store.append(makeDrafts(2));
     const before = store.counters.snapshot();
-    // Every chained batch of classic-level writes through this prototype method.
-    const probe = db.batch();
-    const write = Object.getPrototypeOf(probe) as { _write: () => Promise<void> };
-    await probe.close();
-    const original = write._write;
-    write._write = async () => {
-      throw new Error('disk on fire');
-    };
+    const restore = await failBatchWrites('disk on fire');
 
     try {
       await assert.rejects(store.append(makeDrafts(1)), /cannot append: disk on fire/);
@@ -140,7 +152,7 @@ describe('RecordStore', () => {
       clock.advance(10);
       await assert.rejects(store.sweepStep(undefined, 1_700_000_000_005), /cannot sweep/);
     } finally {
-      write._write = original;
+      restore();
     }
 
     assert.deepEqual(store.counters.snapshot(), before);
@@ -155,17 +167,11 @@ describe('RecordStore', () => {
     assert.deepEqual([first.firstSeq, failing.firstSeq, third.firstSeq], [1, 4, 6]);
 
     await store.append(first);
-    const probe = db.batch();
-    const write = Object.getPrototypeOf(probe) as { _write: () => Promise<void> };
-    await probe.close();
-    const original = write._write;
-    write._write = async () => {
-      throw new Error('disk on fire');
-    };
+    const restore = await failBatchWrites('disk on fire');
     try {
       await assert.rejects(store.append(failing), /cannot append: disk on fire/);
     } finally {
-      write._write = original;
+      restore();
     }
     await store.append(third);
 
