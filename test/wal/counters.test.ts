@@ -91,7 +91,7 @@ describe('LogCounters', () => {
     assert.equal(counters.stored, 15);
   });
 
-  it('raise the last seq to an append’s last, never lower it, and count every record stored', () => {
+  it('raise the last seq to an append’s last, never lower, and count every record stored', () => {
     // An append whose write failed leaves its seqs unused; the one after it has higher seqs.
     const counters = fromKeys({ 'm!last-seq': '10', 'm!stored': '10' });
     const past = counters.stage(recordingBatch(), { appended: { records: 3, lastSeq: 23 } });

@@ -54,7 +54,7 @@ describe('OperationGate', () => {
     assert.deepEqual(events, ['first end', 'second start', 'caller of first resumes']);
   });
 
-  it('starts a write at once when none is running, and turns a throw into a rejection', async () => {
+  it('starts a write at once when idle, and turns a throw into a rejection', async () => {
     const g = gate();
     let started = false;
     const write = g.write(async () => {

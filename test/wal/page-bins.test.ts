@@ -67,7 +67,7 @@ describe('bins in groups of eight, each as wide as its largest count', () => {
     }
   });
 
-  it('take as many bytes as its counts need bits, a byte a count under 256, none when empty', () => {
+  it('take the bits their counts need, a byte a count under 256, nothing when empty', () => {
     const header = 3; // first key 40 zigzagged, zero count 0, 16 bins: a byte each
     const tags = 1;
     const sizeOf = (counts: number[]): number => grouped(binsOf(counts)).length - header - tags;

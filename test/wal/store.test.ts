@@ -160,7 +160,7 @@ describe('RecordStore', () => {
     assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 4);
   });
 
-  it('gives appends encoded before their turn their own seqs, even when one in between fails', async () => {
+  it('gives appends encoded before their turn their own seqs, when one between fails', async () => {
     const first = store.prepareAppend(makeDrafts(3));
     const failing = store.prepareAppend(makeDrafts(2));
     const third = store.prepareAppend(makeDrafts(1));
