@@ -168,7 +168,10 @@ export class WriteAheadLog {
     const { afterSeq = 0 } = options;
     const invalid = countError('limit', limit) ?? countError('afterSeq', afterSeq);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (limit === 0) return this.ops.gate.read(async () => []);
+    // No seq is above the largest safe integer: seqs are safe integers.
+    if (limit === 0 || afterSeq >= Number.MAX_SAFE_INTEGER) {
+      return this.ops.gate.read(async () => []);
+    }
 
     return this.ops.read(limit, afterSeq);
   }

@@ -46,14 +46,21 @@ export interface QuarantineItem {
   pageKey?: string;
 }
 
-/** An append encoded under the seqs handed to it, waiting for its write turn. */
+/**
+ * An append encoded under the seqs handed to it, waiting for its write turn. It holds all it
+ * needs from the drafts, taken at the call: a caller may reuse its array or its drafts as soon
+ * as `append` returns, and what is stored is what the call was given.
+ */
 export interface PreparedAppend {
-  readonly drafts: readonly RecordDraft[];
+  /** Drafts given, each of which took a seq. */
+  readonly count: number;
   readonly firstSeq: number;
   /** Its pages: of every draft, or of the newest that fit the cap on their own. */
   readonly pages: readonly EncodedPage[];
   /** The oldest drafts left out because the append alone is bigger than the cap. */
   readonly tooBig: number;
+  /** The records the pages hold, as `append` resolves with them. */
+  readonly records: MetricRecord[];
 }
 
 /** What an append stored, and how many records it dropped to stay under the size cap. */
@@ -136,9 +143,13 @@ export class RecordStore {
     const storedAtMs = this.time.nowMs();
     const all = encodePages(firstSeq, drafts, storedAtMs);
     const { pages, dropped } = newestThatFit(all, { drafts, firstSeq, storedAtMs }, this.maxBytes);
-    this.handedOut = Math.max(this.handedOut, firstSeq + drafts.length - 1);
+    const count = drafts.length;
+    this.handedOut = Math.max(this.handedOut, firstSeq + count - 1);
+    const records: MetricRecord[] = [];
+    for (let i = dropped; i < count; i++)
+      records.push(withSeq(drafts[i] as RecordDraft, firstSeq + i));
 
-    return { drafts, firstSeq, pages, tooBig: dropped };
+    return { count, firstSeq, pages, tooBig: dropped, records };
   }
 
   /**
@@ -148,12 +159,16 @@ export class RecordStore {
    * the log never holds more than the cap, not even between two writes.
    */
   async append(append: PreparedAppend | readonly RecordDraft[]): Promise<AppendResult> {
-    let prepared = isPrepared(append) ? append : this.prepareAppend(append);
-    // Only an open can raise the last seq by other means than appends; prepared seqs at or
-    // below it would collide, so such an append takes new ones.
-    if (prepared.firstSeq <= this.counters.lastSeq) prepared = this.prepareAppend(prepared.drafts);
-    const { drafts, firstSeq, pages, tooBig } = prepared;
-    if (drafts.length === 0) return { records: [], droppedForSize: 0 };
+    const prepared = isPrepared(append) ? append : this.prepareAppend(append);
+    const { count, firstSeq, pages, tooBig, records } = prepared;
+    if (count === 0) return { records: [], droppedForSize: 0 };
+    // Only an open raises the last seq by other means than appends, and an open comes before
+    // any append: prepared seqs at or below it would collide.
+    if (firstSeq <= this.counters.lastSeq) {
+      throw new Error(
+        `seqs from ${firstSeq} prepared at or below last seq ${this.counters.lastSeq}`,
+      );
+    }
 
     const keptBytes = bytesOfPages(pages);
     let evicted = new Removal();
@@ -168,14 +183,12 @@ export class RecordStore {
       // Every draft takes a seq, kept or not, and the last seq goes in this batch: a seq is
       // never handed out twice, even across restarts.
       return {
-        appended: { records: drafts.length, lastSeq: firstSeq + drafts.length - 1 },
-        pending: drafts.length - tooBig + (eviction.pending ?? 0),
+        appended: { records: count, lastSeq: firstSeq + count - 1 },
+        pending: count - tooBig + (eviction.pending ?? 0),
         pendingBytes: keptBytes + (eviction.pendingBytes ?? 0),
         ...(dropped > 0 ? { dropped: { size: dropped } } : {}),
       };
     });
-
-    const records = drafts.slice(tooBig).map((draft, i) => withSeq(draft, firstSeq + tooBig + i));
 
     return { records, droppedForSize: evicted.records + tooBig };
   }

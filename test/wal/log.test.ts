@@ -331,4 +331,11 @@ describe('WriteAheadLog concurrent readers', () => {
       await assert.rejects(log.readOldest(1, { afterSeq }), /afterSeq must be a non-negative/);
     }
   });
+
+  it('reads nothing after the largest safe integer, since no seq is above it', async () => {
+    const log = await harness.open();
+    await log.append(makeDrafts(2));
+
+    assert.deepEqual(await log.readOldest(5, { afterSeq: Number.MAX_SAFE_INTEGER }), []);
+  });
 });

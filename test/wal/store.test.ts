@@ -182,17 +182,32 @@ describe('RecordStore', () => {
     assert.equal((await store.append(makeDrafts(1))).records[0]?.seq, 7);
   });
 
-  it('encodes an append again when an open raised the last seq past its seqs', async () => {
+  it('refuses an append prepared at or below a last seq raised after it', async () => {
+    // Only an open raises the last seq by other means, and opens come before appends: this
+    // guards that rule rather than a path the log takes.
     const early = store.prepareAppend(makeDrafts(2));
     store.counters.raiseLastSeq(100);
 
-    const { records } = await store.append(early);
+    await assert.rejects(store.append(early), /seqs from 1 prepared at or below last seq 100/);
+    assert.equal(store.counters.stored, 0);
+  });
 
-    assert.deepEqual(
-      records.map((record) => record.seq),
-      [101, 102],
-    );
-    assert.equal(store.counters.lastSeq, 102);
+  it('stores and returns what the call was given, whatever the caller changes after it', async () => {
+    const drafts = makeDrafts(3);
+    const prepared = store.prepareAppend(drafts);
+    const original = structuredClone(drafts);
+    drafts.length = 1;
+    (drafts[0] as { count: number }).count = 999;
+    drafts.push(...makeDrafts(5));
+
+    const { records } = await store.append(prepared);
+    const read = (await store.readPage(10)).records;
+
+    const expected = original.map((draft, i) => ({ ...draft, seq: i + 1 }));
+    assert.deepEqual(records, expected);
+    assert.deepEqual(read, expected);
+    assert.equal(store.counters.pending, 3);
+    assert.equal(store.counters.lastSeq, 3);
   });
 
   it('hands out no seq for drafts it cannot encode', () => {
