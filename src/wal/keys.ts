@@ -50,21 +50,22 @@ export const META = {
 } as const;
 
 /** The layout version this code writes. */
-export const FORMAT_VERSION = '4';
+export const FORMAT_VERSION = '5';
 
 /**
  * Layout versions this code reads. Version 1 had no `m!pending-bytes`, `m!quarantined`, `q!`
  * entries or `stored_at` in record values; version 2 stored records as JSON objects with the
  * sketch in its wire form; version 3 as JSON arrays with the sketch's bins as text (`codec.ts`);
- * version 4 writes binary pages of many records under the key of the first (`page.ts`). Records
- * of every version are read as they are. Opening an older log marks it version 4 (after a
- * recount, for versions 1 and 2, whose counters are incomplete), so that a release that cannot
- * read pages refuses the directory instead of quarantining them.
+ * version 4 writes binary pages of many records under the key of the first (`page.ts`); version
+ * 5 ends each page with a CRC-32 and keeps a sketch's bins in groups. Records of every version
+ * are read as they are. Opening an older log marks it version 5 (after a recount, for versions 1
+ * and 2, whose counters are incomplete), so that a release that cannot read its pages refuses
+ * the directory instead of quarantining them.
  */
-export const READABLE_FORMATS: readonly string[] = ['1', '2', '3', FORMAT_VERSION];
+export const READABLE_FORMATS: readonly string[] = ['1', '2', '3', '4', FORMAT_VERSION];
 
 /** Layout versions whose counters hold for the current one: opening them only marks the layout. */
-export const COUNTED_FORMATS: readonly string[] = ['3', FORMAT_VERSION];
+export const COUNTED_FORMATS: readonly string[] = ['3', '4', FORMAT_VERSION];
 
 /** The meta key counting records dropped for `reason`, e.g. `m!deleted!sent`. */
 export function deletedKey(reason: string): string {

@@ -16,6 +16,7 @@ import {
   bodiesOf,
   cutInFrames,
   patched,
+  patchedU32,
   withBadStringIndex,
 } from './fixtures/pages.js';
 import {
@@ -299,11 +300,7 @@ describe('WriteAheadLog damaged pages', () => {
     [0xffff_ffff, 'a damaged page: 4294967295 records, not 1 to 128'],
   ] as const) {
     it(`quarantines a page whose header counts ${count} records, counting the 3 it held`, async () => {
-      await seedAndDamage((value) => {
-        const copy = Buffer.from(value);
-        copy.writeUInt32LE(count, PAGE.countAt);
-        return copy;
-      });
+      await seedAndDamage((value) => patchedU32(value, PAGE.countAt, count));
 
       const log = await harness.open();
 

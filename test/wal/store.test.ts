@@ -108,7 +108,7 @@ describe('RecordStore', () => {
     const value = await db.get<string, Buffer>(recordKey(1), { valueEncoding: 'buffer' });
     const [record] = (await store.readPage(1)).records;
 
-    assert.equal(value?.[0], 4, 'the first byte is the layout version');
+    assert.equal(value?.[0], 5, 'the first byte is the layout version');
     assert.equal(value?.readDoubleLE(PAGE.storedAtAt), 1_700_000_001_234);
     assert.deepEqual(record, { ...makeDraft(5), seq: 1 });
   });

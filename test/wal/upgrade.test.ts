@@ -10,9 +10,11 @@ import { PAGE_LAYOUT } from '../../src/wal/page.js';
 import { REPAIR_SEQ_GAP, recount } from '../../src/wal/reconcile.js';
 import { REPAIR_MARKER } from '../../src/wal/recovery.js';
 import { LogReporter } from '../../src/wal/reporter.js';
+import { ClassicLevel } from 'classic-level';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { LogHarness } from './fixtures/log-harness.js';
 import { makeDraft, makeDrafts } from './fixtures/drafts.js';
+import { RUN_BINS_PAGE } from './fixtures/run-bins-page.js';
 import {
   capturingLogger,
   countsOf,
@@ -142,6 +144,41 @@ describe('WriteAheadLog on a layout version 3 data dir', () => {
     );
     await assertCountersExact(reopened);
     assert.equal(await withRaw(harness.location, (db) => db.get('m!format')), FORMAT_VERSION);
+  });
+});
+
+describe('WriteAheadLog on a layout version 4 data dir', () => {
+  it('reads its pages unchecked, marks the current version and rewrites a page in it', async () => {
+    const { key, value, records } = RUN_BINS_PAGE;
+    const db = new ClassicLevel<string, string>(harness.location);
+    await db.open();
+    await db.batch([
+      { type: 'put', key: 'm!format', value: '4' },
+      { type: 'put', key: 'm!agent-id', value: '44444444-4444-4444-8444-444444444444' },
+      { type: 'put', key: 'm!last-seq', value: '9' },
+      { type: 'put', key: 'm!stored', value: '9' },
+      { type: 'put', key: 'm!pending', value: '3' },
+      { type: 'put', key: 'm!pending-bytes', value: String(value.length) },
+      { type: 'put', key: 'm!deleted!sent', value: '6' },
+    ]);
+    await db.put<string, Buffer>(key, value, { valueEncoding: 'buffer' });
+    await db.close();
+
+    const log = await harness.open();
+    assert.equal(log.agentId, '44444444-4444-4444-8444-444444444444');
+    assert.deepEqual(await log.readOldest(10), records);
+    assert.equal(log.pendingBytes, value.length, 'the counters were taken as kept');
+    await log.delete([8], 'sent');
+    const reopened = await harness.reopen(log);
+
+    assert.deepEqual(await reopened.readOldest(10), [records[0], records[2]]);
+    assert.deepEqual(reopened.counts(), countsOf({ sent: 7 }));
+    await assertCountersExact(reopened);
+    const page = await withRaw(harness.location, (raw) =>
+      raw.get<string, Buffer>(key, { valueEncoding: 'buffer' }),
+    );
+    assert.equal(page?.[0], PAGE_LAYOUT, 'a page rewritten without a record is written anew');
+    assert.equal(await withRaw(harness.location, (raw) => raw.get('m!format')), FORMAT_VERSION);
   });
 });
 
