@@ -16,7 +16,7 @@ import { StringTable, readRecord, writeRecord } from './page-record.js';
 //   · frames: per record, varint seq − previous seq (the first: − the key's seq), u32 body
 //     length, body (`page-record.ts`)
 //   · string table: varint count, then each string as a text (`ByteWriter.text`)
-//   · u32 CRC-32 of every byte before it
+//   · u32 CRC-32 of the page's key (its UTF-8) and then of every byte before it
 //
 // Layout 4 is the same without the CRC-32; its pages still read, unchecked, and a page of it
 // rewritten without some records is written in layout 5. Values of layout versions 1 to 3 are
@@ -27,8 +27,9 @@ import { StringTable, readRecord, writeRecord } from './page-record.js';
 // Why the CRC-32: classic-level never asks LevelDB to verify a block's checksum when it reads,
 // and the pages' own structure catches only some damage: a byte changed in a count, a duration
 // or a seq step mostly reads back as another valid record, wrong and unseen. A page whose CRC
-// does not match is unreadable as a whole: its records go to the quarantine, counted. zlib's
-// CRC-32 takes about 4 µs for a page of 128 busy records.
+// does not match is unreadable as a whole: its records go to the quarantine, counted. The key
+// is in it because the seqs are: a sound value under another key would read as other seqs.
+// zlib's CRC-32 takes about 4 µs for a page of 128 busy records.
 
 /** First byte of a page value, which is also the layout version that wrote it. */
 export const PAGE_LAYOUT = 5;
@@ -104,14 +105,19 @@ function encodePage(
   writer.u32At(TABLE_OFFSET_AT, writer.at);
   writer.varint(strings.list.length);
   for (const value of strings.list) writer.text(value);
-  appendCrc(writer);
+  const key = recordKey(keySeq);
+  appendCrc(writer, key);
 
-  return { key: recordKey(keySeq), value: writer.take(), count: to - from };
+  return { key, value: writer.take(), count: to - from };
 }
 
-/** Ends what `out` holds with the CRC-32 of all of it. */
-function appendCrc(out: ByteWriter): void {
-  out.u32(crc32(out.bytes.subarray(0, out.at)));
+/** Ends what `out` holds, the value of the page at `key`, with its CRC-32. */
+function appendCrc(out: ByteWriter, key: string): void {
+  out.u32(crcOf(key, out.bytes.subarray(0, out.at)));
+}
+
+function crcOf(key: string, body: Uint8Array): number {
+  return crc32(body, crc32(key));
 }
 
 function writeHeader(out: ByteWriter, count: number, storedAtMs: number): void {
@@ -301,7 +307,7 @@ class BinaryPage implements StoredPage {
    * not hold together.
    */
   static parse(key: string, keySeq: number, stored: Buffer): BinaryPage {
-    const value = stored[0] === PAGE_LAYOUT ? checkedBody(stored) : stored;
+    const value = stored[0] === PAGE_LAYOUT ? checkedBody(key, stored) : stored;
     const header = new ByteReader(value, 0, value.length);
     header.skip(1);
     const count = header.u32();
@@ -368,7 +374,7 @@ class BinaryPage implements StoredPage {
     }
     writer.u32At(TABLE_OFFSET_AT, writer.at);
     writer.copy(this.value, this.tableAt, this.value.length);
-    appendCrc(writer);
+    appendCrc(writer, this.key);
 
     return writer.take();
   }
@@ -390,14 +396,14 @@ class BinaryPage implements StoredPage {
   }
 }
 
-/** The bytes of a layout 5 value before its CRC-32, once the CRC-32 matches them. */
-function checkedBody(stored: Buffer): Buffer {
+/** The bytes of a layout 5 value at `key` before its CRC-32, once the CRC-32 matches them. */
+function checkedBody(key: string, stored: Buffer): Buffer {
   if (stored.length < HEADER_BYTES + CRC_BYTES) {
     throw new MalformedBytesError(`${stored.length} bytes, fewer than a page's header`);
   }
   const end = stored.length - CRC_BYTES;
   const body = stored.subarray(0, end);
-  if (crc32(body) !== stored.readUInt32LE(end)) {
+  if (crcOf(key, body) !== stored.readUInt32LE(end)) {
     throw new MalformedBytesError('its CRC-32 does not match its bytes');
   }
 

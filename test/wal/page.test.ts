@@ -316,7 +316,11 @@ describe('highestSeqOf', () => {
     const [encoded] = encodePages(20, makeDrafts(5), STORED_AT);
     const value = encoded?.value ?? Buffer.alloc(0);
 
-    for (const damaged of [cutInFrames(value), Buffer.alloc(0), Buffer.from('{"t":')]) {
+    for (const damaged of [
+      cutInFrames(value, recordKey(20)),
+      Buffer.alloc(0),
+      Buffer.from('{"t":'),
+    ]) {
       const entry = unreadable(readPage(recordKey(20), damaged));
 
       assert.equal(highestSeqOf(entry), 20 + MAX_PAGE_RECORDS - 1);
@@ -388,9 +392,16 @@ describe('readPage on damaged bytes', () => {
     }
   });
 
+  it('refuses a sound page under another key, whose seqs it would read as others', () => {
+    for (const other of [recordKey(2), recordKey(129), recordKey(0x1_0000_0001)]) {
+      const page = unreadable(readPage(other, value));
+      assert.equal(page.problem, 'a damaged page: its CRC-32 does not match its bytes');
+    }
+  });
+
   it('reads the records of a sealed page cut after its frames, and fails them for the strings', () => {
     // The structure's own checks, behind the CRC-32: the frames are whole, the strings are not.
-    const page = readable(readPage(key, sealed(unsealed(value).subarray(0, tableAt + 1))));
+    const page = readable(readPage(key, sealed(unsealed(value).subarray(0, tableAt + 1), key)));
 
     for (const index of [0, 1, 2]) assert.match(problemOf(page, index), /^an unreadable record: /);
   });
@@ -406,7 +417,7 @@ describe('readPage on damaged bytes', () => {
   });
 
   it('names a page whose frames do not reach its string table', () => {
-    const page = unreadable(readPage(key, cutInFrames(value)));
+    const page = unreadable(readPage(key, cutInFrames(value, key)));
 
     assert.match(page.problem, /^a damaged page: a string table at \d+ of \d+ bytes$/);
     assert.equal(page.count, 3);
@@ -421,15 +432,15 @@ describe('readPage on damaged bytes', () => {
     ];
 
     for (const [count, problem] of cases) {
-      const page = unreadable(readPage(key, patchedU32(value, PAGE.countAt, count)));
+      const page = unreadable(readPage(key, patchedU32(value, key, PAGE.countAt, count)));
 
       assert.deepEqual([page.problem, page.count], [problem, 3], `count ${count}`);
     }
   });
 
   it('falls back on the header count, then on 1, when the frames cannot be walked', () => {
-    const noTable = patchedU32(value, PAGE.tableOffsetAt, value.length + 1);
-    const neither = patchedU32(noTable, PAGE.countAt, 0);
+    const noTable = patchedU32(value, key, PAGE.tableOffsetAt, value.length + 1);
+    const neither = patchedU32(noTable, key, PAGE.countAt, 0);
 
     assert.equal(unreadable(readPage(key, noTable)).count, 3);
     assert.equal(unreadable(readPage(key, neither)).count, 1);
@@ -441,8 +452,8 @@ describe('readPage on damaged bytes', () => {
     const secondStep = (bodies[1]?.start ?? 0) - 5;
     const firstStep = PAGE.headerBytes;
 
-    const repeated = unreadable(readPage(key, patched(value, secondStep, [0])));
-    const far = unreadable(readPage(key, patched(value, firstStep, [MAX_PAGE_RECORDS - 1])));
+    const repeated = unreadable(readPage(key, patched(value, key, secondStep, [0])));
+    const far = unreadable(readPage(key, patched(value, key, firstStep, [MAX_PAGE_RECORDS - 1])));
 
     assert.equal(repeated.problem, 'a damaged page: two records with one seq');
     assert.equal(
@@ -452,8 +463,10 @@ describe('readPage on damaged bytes', () => {
   });
 
   it('fails only the record with a string index past the table, or unknown flags', () => {
-    const badIndex = readable(readPage(key, withBadStringIndex(value, 1)));
-    const badFlags = readable(readPage(key, patched(value, bodiesOf(value)[2]?.start ?? 0, [64])));
+    const badIndex = readable(readPage(key, withBadStringIndex(value, key, 1)));
+    const badFlags = readable(
+      readPage(key, patched(value, key, bodiesOf(value)[2]?.start ?? 0, [64])),
+    );
 
     assert.equal(problemOf(badIndex, 1), 'an unreadable record: string 127 is not in the page');
     assert.equal(problemOf(badFlags, 2), 'an unreadable record: unknown flags 64');
@@ -465,7 +478,7 @@ describe('readPage on damaged bytes', () => {
 
   it('fails every record of a page whose string table is damaged', () => {
     // A string count far past what the bytes left could hold.
-    const damaged = patched(value, tableAt, [0xff, 0xff, 0xff, 0x7f]);
+    const damaged = patched(value, key, tableAt, [0xff, 0xff, 0xff, 0x7f]);
     const page = readable(readPage(key, damaged));
 
     for (const index of [0, 1, 2]) {
@@ -478,7 +491,7 @@ describe('readPage on damaged bytes', () => {
     infinity.writeDoubleLE(Infinity);
     const body = bodiesOf(value)[0]?.start ?? 0;
 
-    const page = readable(readPage(key, patched(value, body + BODY.tAt, [...infinity])));
+    const page = readable(readPage(key, patched(value, key, body + BODY.tAt, [...infinity])));
 
     assert.equal(problemOf(page, 0), 't is Infinity, not a finite number');
   });
@@ -488,7 +501,7 @@ describe('what the quarantine keeps of a page record', () => {
   it('is the JSON of layout 3 for a record that reads, and its bytes for one that does not', () => {
     const drafts = makeDrafts(2);
     const [encoded] = encodePages(5, drafts, STORED_AT);
-    const damaged = withBadStringIndex(encoded?.value ?? Buffer.alloc(0), 1);
+    const damaged = withBadStringIndex(encoded?.value ?? Buffer.alloc(0), recordKey(5), 1);
     const page = readable(readPage(recordKey(5), damaged));
     const body = bodiesOf(damaged)[1];
 

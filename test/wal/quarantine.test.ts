@@ -59,7 +59,10 @@ async function assertCountersExact(log: WriteAheadLog): Promise<void> {
 }
 
 /** Replaces the value under the record key of `keySeq` in the closed log by `change(value)`. */
-function damage(keySeq: number, change: (value: Buffer) => Buffer | string): Promise<void> {
+function damage(
+  keySeq: number,
+  change: (value: Buffer, key: string) => Buffer | string,
+): Promise<void> {
   return replaceValue(harness.location, keySeq, change);
 }
 
@@ -262,13 +265,13 @@ describe('WriteAheadLog unreadable records of layout 3', () => {
 
 describe('WriteAheadLog damaged pages', () => {
   /** Appends pages of 3 and 2 records, closes the log, and damages the first page. */
-  async function seedAndDamage(change: (value: Buffer) => Buffer): Promise<Buffer> {
+  async function seedAndDamage(change: (value: Buffer, key: string) => Buffer): Promise<Buffer> {
     const first = await harness.open();
     await first.append(makeDrafts(3));
     await first.append(makeDrafts(2));
     await first.close();
     let damaged: Buffer = Buffer.alloc(0);
-    await damage(1, (value) => (damaged = change(value)));
+    await damage(1, (value, key) => (damaged = change(value, key)));
 
     return damaged;
   }
@@ -300,7 +303,7 @@ describe('WriteAheadLog damaged pages', () => {
     [0xffff_ffff, 'a damaged page: 4294967295 records, not 1 to 128'],
   ] as const) {
     it(`quarantines a page whose header counts ${count} records, counting the 3 it held`, async () => {
-      await seedAndDamage((value) => patchedU32(value, PAGE.countAt, count));
+      await seedAndDamage((value, key) => patchedU32(value, key, PAGE.countAt, count));
 
       const log = await harness.open();
 
@@ -338,7 +341,7 @@ describe('WriteAheadLog damaged pages', () => {
     await first.close();
     const body = bodiesOf(await valueAt(1))[2];
     let damaged: Buffer = Buffer.alloc(0);
-    await damage(1, (value) => (damaged = withBadStringIndex(value, 2)));
+    await damage(1, (value, key) => (damaged = withBadStringIndex(value, key, 2)));
 
     const log = await harness.open();
 
@@ -371,9 +374,9 @@ describe('WriteAheadLog damaged pages', () => {
     await first.close();
     const nan = Buffer.alloc(8);
     nan.writeDoubleLE(Number.NaN);
-    await damage(1, (value) => {
+    await damage(1, (value, key) => {
       const body = bodiesOf(value)[1];
-      return patched(value, (body?.start ?? 0) + BODY.tAt, [...nan]);
+      return patched(value, key, (body?.start ?? 0) + BODY.tAt, [...nan]);
     });
 
     const log = await harness.open();
@@ -394,7 +397,7 @@ describe('WriteAheadLog damaged pages', () => {
     await first.append(makeDrafts(3));
     await first.close();
     await damage(1, cutInFrames);
-    await damage(3, (value) => withBadStringIndex(value, 1));
+    await damage(3, (value, key) => withBadStringIndex(value, key, 1));
 
     const log = await harness.open({ clock });
 
@@ -412,7 +415,7 @@ describe('WriteAheadLog damaged pages', () => {
     const first = await harness.open({ clock });
     await first.append(makeDrafts(3));
     await first.close();
-    await damage(1, (value) => withBadStringIndex(value, 1));
+    await damage(1, (value, key) => withBadStringIndex(value, key, 1));
     const log = await harness.open({ clock });
     clock.advance(120_000);
 
@@ -427,7 +430,7 @@ describe('WriteAheadLog damaged pages', () => {
     await first.append([makeDraft(2000), makeDraft(3000), makeDraft(4000)]);
     await first.close();
     await damage(1, cutInFrames);
-    await damage(2, (value) => withBadStringIndex(value, 0));
+    await damage(2, (value, key) => withBadStringIndex(value, key, 0));
 
     const log = await harness.open();
 
@@ -485,7 +488,7 @@ describe('quarantine details', () => {
     const first = await harness.open();
     await first.append(makeDrafts(3));
     await first.close();
-    await damage(1, (value) => withBadStringIndex(value, 1));
+    await damage(1, (value, key) => withBadStringIndex(value, key, 1));
     const log = await harness.open();
 
     const reading = log.readOldest(10);

@@ -88,7 +88,7 @@ describe('Removal', () => {
 
   it('counts an unreadable page by the records it held', async () => {
     const [encoded] = encodePages(1, makeDrafts(6), 1_700_000_000_000);
-    const damaged = cutInFrames(encoded?.value ?? Buffer.alloc(0));
+    const damaged = cutInFrames(encoded?.value ?? Buffer.alloc(0), recordKey(1));
     const entry = readPage(recordKey(1), damaged);
     assert.ok(!entry.isReadable);
     const removal = new Removal();
