@@ -143,7 +143,9 @@ export class WriteAheadLog {
    * When the log would pass `maxBytes`, the same batch deletes its oldest records for `size`;
    * an append bigger than the whole cap keeps only its newest drafts that fit.
    *
-   * @returns the records stored, in the order of `drafts`, once they are durable on disk.
+   * @returns the records stored, in the order of `drafts`, once they are durable on disk. Each
+   * record's `tags` and `error_kinds` are its draft's own objects, not copies: change them after
+   * the call and the records returned change with them, though what was stored does not.
    * @throws {TypeError} when a draft is not shaped like a record; then none is stored.
    * @throws {TpsError} `ERR_TPS_STORAGE` when the log is closed or LevelDB fails; then none of
    * the drafts is stored.

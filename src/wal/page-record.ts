@@ -24,7 +24,12 @@ const COUNT_AS_DOUBLE = 8;
 const ERRORS_AS_DOUBLE = 16;
 // Set on every record written now; pages written before it hold their bins in runs.
 const BINS_IN_GROUPS = 32;
-const KNOWN_FLAGS = 63;
+
+/**
+ * The flags a record of each page layout may have. Layout 4 had no groups: a record with flag
+ * 32 in a layout 4 page is a layout 5 page whose version byte was damaged, and unchecked.
+ */
+export const KNOWN_FLAGS = { 4: 31, 5: 63 } as const;
 
 /** The strings of one page, each stored once and referred to by its index. */
 export class StringTable {
@@ -85,9 +90,13 @@ export function writeRecord(out: ByteWriter, draft: RecordDraft, strings: String
  * @throws {MalformedBytesError} when the bytes are not such a record; the message says what.
  * @throws {SyntaxError} when a JSON field does not parse.
  */
-export function readRecord(reader: ByteReader, strings: readonly string[]): RecordDraft {
+export function readRecord(
+  reader: ByteReader,
+  strings: readonly string[],
+  knownFlags: number,
+): RecordDraft {
   const flags = reader.byte();
-  if ((flags & ~KNOWN_FLAGS) !== 0) throw new MalformedBytesError(`unknown flags ${flags}`);
+  if ((flags & ~knownFlags) !== 0) throw new MalformedBytesError(`unknown flags ${flags}`);
 
   const t = reader.double();
   const gateway = stringAt(strings, reader.varint());

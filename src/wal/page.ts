@@ -3,7 +3,7 @@ import type { MetricRecord, RecordDraft } from '../protocol/types.js';
 import { ByteReader, ByteWriter, MalformedBytesError } from './bytes.js';
 import { decodeEntry, encodeEntry, recordProblem, type DecodedEntry } from './codec.js';
 import { recordKey, recordSeqOf, seqOfKey } from './keys.js';
-import { StringTable, readRecord, writeRecord } from './page-record.js';
+import { KNOWN_FLAGS, StringTable, readRecord, writeRecord } from './page-record.js';
 
 // Why pages: LevelDB costs about a microsecond per entry whatever its size, which capped a log
 // with one entry per record near 400,000 records a second on these machines before a single
@@ -178,7 +178,14 @@ export function highestSeqOf(entry: StoredPage | UnreadablePage): number {
 export function readPage(key: string, value: Buffer): StoredPage | UnreadablePage {
   const keySeq = recordSeqOf(key);
   if (keySeq === undefined) return unreadable(key, value, FOREIGN_KEY, foreignCount(value));
-  if (value[0] !== PAGE_LAYOUT && value[0] !== UNCHECKED_LAYOUT) return readOldRecord(key, value);
+  if (value[0] !== PAGE_LAYOUT && value[0] !== UNCHECKED_LAYOUT) {
+    // Frames that walk exactly to a string table, in a value that is not JSON, make a page whose
+    // version byte was damaged: counted as its frames, where a record of layouts 1 to 3 is one.
+    const framed = isJsonStart(value) ? undefined : framesBeforeTable(value);
+    if (framed === undefined) return readOldRecord(key, value);
+
+    return unreadable(key, value, `a damaged page: layout byte ${value[0]}`, framed);
+  }
 
   try {
     return BinaryPage.parse(key, keySeq, value);
@@ -186,6 +193,11 @@ export function readPage(key: string, value: Buffer): StoredPage | UnreadablePag
     if (!(error instanceof MalformedBytesError)) throw error;
     return unreadable(key, value, `a damaged page: ${error.message}`, damagedCount(value));
   }
+}
+
+/** Whether `value` starts as a record of layouts 1 to 3 does: a JSON object or array. */
+function isJsonStart(value: Buffer): boolean {
+  return value[0] === 0x7b || value[0] === 0x5b;
 }
 
 /**
@@ -298,6 +310,7 @@ class BinaryPage implements StoredPage {
     readonly storedAtMs: number,
     private readonly frames: Frame[],
     private readonly tableAt: number,
+    private readonly knownFlags: number,
   ) {
     this.seqs = frames.map((frame) => frame.seq);
   }
@@ -322,7 +335,9 @@ class BinaryPage implements StoredPage {
 
     const frames = readFrames(new ByteReader(value, HEADER_BYTES, tableAt), keySeq, count);
 
-    return new BinaryPage(key, stored.length, value, storedAtMs, frames, tableAt);
+    const knownFlags = stored[0] === PAGE_LAYOUT ? KNOWN_FLAGS[5] : KNOWN_FLAGS[4];
+
+    return new BinaryPage(key, stored.length, value, storedAtMs, frames, tableAt, knownFlags);
   }
 
   record(index: number): DecodedEntry {
@@ -331,7 +346,7 @@ class BinaryPage implements StoredPage {
 
     try {
       const reader = new ByteReader(this.value, frame.start, frame.end);
-      const draft = readRecord(reader, this.stringTable());
+      const draft = readRecord(reader, this.stringTable(), this.knownFlags);
       if (!reader.isDone) return { ok: false, problem: 'a record with bytes left after it' };
       // The bytes fix every field's type, but a damaged double can still read as NaN or
       // Infinity, which append never stores: the same rule as for a JSON value keeps it out.

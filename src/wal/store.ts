@@ -14,7 +14,7 @@ import {
   type QuarantinedRecord,
 } from './quarantine.js';
 import { Removal, indexesOf } from './removal.js';
-import type { LogBatch, LogDatabase } from './storage.js';
+import { storageError, type LogBatch, type LogDatabase } from './storage.js';
 
 /**
  * Records a sweep step examines, in whole pages. A step holds the write chain while it reads and
@@ -137,9 +137,17 @@ export class RecordStore {
    * encodes while the write before it syncs on LevelDB's thread.
    *
    * @throws {TypeError} when a draft cannot be encoded; then no seq is handed out.
+   * @throws {TpsError} `ERR_TPS_STORAGE` when the seqs would pass 2^53 - 1.
    */
   prepareAppend(drafts: readonly RecordDraft[]): PreparedAppend {
     const firstSeq = Math.max(this.handedOut, this.counters.lastSeq) + 1;
+    // Reached only through a foreign or damaged m!last-seq or record key: 2^53 seqs last
+    // centuries at a million records a second. Past it a seq would not be exact.
+    // Subtracted, not added: near 2^53 a sum would round.
+    if (drafts.length > Number.MAX_SAFE_INTEGER - firstSeq + 1) {
+      const detail = `no seq left for ${drafts.length} records after ${firstSeq - 1}`;
+      throw storageError(this.location, `cannot append: ${detail}`, null);
+    }
     const storedAtMs = this.time.nowMs();
     const all = encodePages(firstSeq, drafts, storedAtMs);
     const { pages, dropped } = newestThatFit(all, { drafts, firstSeq, storedAtMs }, this.maxBytes);

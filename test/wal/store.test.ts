@@ -210,6 +210,18 @@ describe('RecordStore', () => {
     assert.equal(store.counters.lastSeq, 3);
   });
 
+  it('refuses an append whose seqs would pass the largest safe integer', async () => {
+    store.counters.raiseLastSeq(Number.MAX_SAFE_INTEGER - 2);
+
+    assert.throws(() => store.prepareAppend(makeDrafts(3)), /cannot append: no seq left for 3/);
+    const { records } = await store.append(makeDrafts(2));
+    assert.deepEqual(
+      records.map((record) => record.seq),
+      [Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER],
+    );
+    await assert.rejects(store.append(makeDrafts(1)), /no seq left for 1 records/);
+  });
+
   it('hands out no seq for drafts it cannot encode', () => {
     const bad = { ...makeDraft(1), tags: { big: 10n } } as unknown as ReturnType<typeof makeDraft>;
     assert.throws(() => store.prepareAppend([bad]), TypeError);
