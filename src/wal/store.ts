@@ -140,18 +140,18 @@ export class RecordStore {
    * @throws {TpsError} `ERR_TPS_STORAGE` when the seqs would pass 2^53 - 1.
    */
   prepareAppend(drafts: readonly RecordDraft[]): PreparedAppend {
+    const count = drafts.length;
     const firstSeq = Math.max(this.handedOut, this.counters.lastSeq) + 1;
-    // Reached only through a foreign or damaged m!last-seq or record key: 2^53 seqs last
-    // centuries at a million records a second. Past it a seq would not be exact.
-    // Subtracted, not added: near 2^53 a sum would round.
-    if (drafts.length > Number.MAX_SAFE_INTEGER - firstSeq + 1) {
-      const detail = `no seq left for ${drafts.length} records after ${firstSeq - 1}`;
+    // Past 2^53 - 1 a seq would not be exact. Reached only through a foreign or damaged
+    // m!last-seq or record key: 2^53 seqs last centuries at a million records a second. The
+    // check subtracts, since near 2^53 a sum would round.
+    if (count > Number.MAX_SAFE_INTEGER - firstSeq + 1) {
+      const detail = `no seq left for ${count} records after ${firstSeq - 1}`;
       throw storageError(this.location, `cannot append: ${detail}`, null);
     }
     const storedAtMs = this.time.nowMs();
     const all = encodePages(firstSeq, drafts, storedAtMs);
     const { pages, dropped } = newestThatFit(all, { drafts, firstSeq, storedAtMs }, this.maxBytes);
-    const count = drafts.length;
     this.handedOut = Math.max(this.handedOut, firstSeq + count - 1);
     const records: MetricRecord[] = [];
     for (let i = dropped; i < count; i++)

@@ -405,7 +405,7 @@ describe('readPage on damaged bytes', () => {
     }
   });
 
-  it('reads the records of a sealed page cut after its frames, and fails them for the strings', () => {
+  it('reads a sealed page cut after its frames, and fails its records for the strings', () => {
     // The structure's own checks, behind the CRC-32: the frames are whole, the strings are not.
     const page = readable(readPage(key, sealed(unsealed(value).subarray(0, tableAt + 1), key)));
 

@@ -192,7 +192,7 @@ describe('RecordStore', () => {
     assert.equal(store.counters.stored, 0);
   });
 
-  it('stores and returns what the call was given, whatever the caller changes after it', async () => {
+  it('stores and returns what the call was given, whatever is changed after it', async () => {
     const drafts = makeDrafts(3);
     const prepared = store.prepareAppend(drafts);
     const original = structuredClone(drafts);
