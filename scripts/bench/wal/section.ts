@@ -129,13 +129,17 @@ function profileNote(profile: ProfileTop | undefined): string {
   );
 }
 
+/** Reads the median of a figure over the runs of a form. */
+function medianOf(results: FormResults): (id: FormId, key: keyof WalResult) => number {
+  return (id, key) => figure(pick(results[id], key)).median;
+}
+
 /**
  * What LevelDB's CPU costs per kilobyte, from the raw forms of busy and light pages (a line
  * through the two), and the next step it points to.
  */
 function bytesNote(results: FormResults): string {
-  const median = (id: FormId, key: keyof WalResult): number =>
-    figure(pick(results[id], key)).median;
+  const median = medianOf(results);
   const busyKb = (median('raw-pages', 'valueBytes') * BATCH_SIZE) / 1024;
   const lightKb = (median('raw-pages-light', 'valueBytes') * BATCH_SIZE) / 1024;
   const busyCpu = median('raw-pages', 'cpuMsPerBatch');
@@ -154,8 +158,7 @@ function bytesNote(results: FormResults): string {
 }
 
 function nextStep(results: FormResults, form: LogForm): (profile?: ProfileTop) => string {
-  const median = (id: FormId, key: keyof WalResult): number =>
-    figure(pick(results[id], key)).median;
+  const median = medianOf(results);
   const rawId = form === 'log-light' ? 'raw-pages-light' : 'raw-pages';
   const log = median(form, 'recordsPerSecond');
   const raw = median(rawId, 'recordsPerSecond');
